@@ -1,0 +1,72 @@
+# Every target installs what it needs first (idempotent: stamps skip work
+# already done), so `make serve` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
+
+export NO_MKDOCS_2_WARNING := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export DEBIAN_FRONTEND := noninteractive
+
+.PHONY: help serve test build lint bench setup-docs setup-test chromium clean
+
+help:
+	@echo "make serve   serve the site at http://127.0.0.1:8000 with live reload"
+	@echo "make test    lint, type-check, unit tests, doctests, strict build, browser test"
+	@echo "make build   build the site into site/ (strict, notebooks executed)"
+	@echo "make lint    ruff check, ruff format --check, mypy"
+	@echo "make bench   run the benchmarks"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.docs-stamp: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e '.[docs]'
+	touch $@
+
+$(VENV)/.test-stamp: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e '.[docs,test,reference]'
+	touch $@ $(VENV)/.docs-stamp
+
+$(VENV)/.bench-stamp: $(VENV)/.test-stamp
+	$(PIP_INSTALL) -e '.[docs,test,reference,bench]'
+	touch $@
+
+node_modules/.npm-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's Chromium for the browser test; installed only when missing.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@chromium --version
+
+setup-docs: $(VENV)/.docs-stamp node_modules/.npm-stamp
+setup-test: $(VENV)/.test-stamp node_modules/.npm-stamp chromium
+
+serve: setup-docs
+	$(BIN)/mkdocs serve --strict -a 127.0.0.1:8000
+
+build: setup-docs
+	$(BIN)/mkdocs build --strict
+
+lint: $(VENV)/.test-stamp
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: setup-test lint
+	$(BIN)/pytest
+
+bench: $(VENV)/.bench-stamp node_modules/.npm-stamp
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf site .pytest_cache .mypy_cache .ruff_cache test-artifacts

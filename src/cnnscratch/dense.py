@@ -1,0 +1,168 @@
+"""The dense layer z = W x + b, a = σ(z), and its derivatives (Part 1).
+
+Convention (used on every page): ``W[i, j]`` is the weight from input j to
+output i, so ``W`` has shape ``(n_out, n_in)`` and z_i = Σ_j W[i, j] x_j + b_i.
+
+Part 1 works with one sample and writes out whole Jacobians, including the
+third-order tensor ∂z/∂W, to show where the familiar formulas come from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validate import FloatArray, check_array, check_positive_int
+from .activations import sigmoid, sigmoid_derivative
+
+
+def _layer(
+    W: ArrayLike, x: ArrayLike, b: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    W_ = check_array("W", W, ("n_out", "n_in"))
+    x_ = check_array("x", x, ("n_in",), n_in=(W_.shape[1], "W"))
+    b_ = check_array("b", b, ("n_out",), n_out=(W_.shape[0], "W"))
+    return W_, x_, b_
+
+
+def affine(W: ArrayLike, x: ArrayLike, b: ArrayLike) -> FloatArray:
+    """Pre-activation z = W x + b for one sample (Part 1, eq. (1.9)).
+
+    Parameters
+    ----------
+    W : ndarray, shape (n_out, n_in)
+    x : ndarray, shape (n_in,)
+    b : ndarray, shape (n_out,)
+
+    Returns
+    -------
+    z : ndarray, shape (n_out,)
+
+    Examples
+    --------
+    >>> affine([[1, 2], [3, 4], [5, 6]], [1, 1], [10, 20, 30])
+    array([13., 27., 41.])
+    """
+    W_, x_, b_ = _layer(W, x, b)
+    return W_ @ x_ + b_
+
+
+def layer_output(W: ArrayLike, x: ArrayLike, b: ArrayLike) -> FloatArray:
+    """Activation a = σ(W x + b) with the logistic sigmoid (eq. (1.10)).
+
+    Returns
+    -------
+    a : ndarray, shape (n_out,)
+
+    Examples
+    --------
+    >>> layer_output([[1, -1]], [2, 2], [0])
+    array([0.5])
+    """
+    return sigmoid(affine(W, x, b))
+
+
+def jacobian_z_wrt_b(n_out: int) -> FloatArray:
+    """∂z/∂b = I, shape (n_out, n_out) (eq. (1.11)).
+
+    Examples
+    --------
+    >>> jacobian_z_wrt_b(2)
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    return np.eye(check_positive_int("n_out", n_out))
+
+
+def jacobian_z_wrt_W(x: ArrayLike, n_out: int) -> FloatArray:
+    """The third-order tensor ∂z/∂W, shape (n_out, n_out, n_in) (eq. (1.13)).
+
+    Entry ``[i, k, l]`` is ∂z_i/∂W[k, l] = δ_ik x_l: output i depends only on
+    row i of W, through the input x.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_in,)
+    n_out : int
+
+    Returns
+    -------
+    T : ndarray, shape (n_out, n_out, n_in)
+
+    Examples
+    --------
+    >>> T = jacobian_z_wrt_W([1, 2], 2)
+    >>> T[0]
+    array([[1., 2.],
+           [0., 0.]])
+    """
+    x_ = check_array("x", x, ("n_in",))
+    eye = np.eye(check_positive_int("n_out", n_out))
+    return eye[:, :, None] * x_[None, None, :]
+
+
+def flatten_weight_jacobian(T: ArrayLike) -> FloatArray:
+    """Flatten ∂(·)/∂W from (m, n_out, n_in) to (m, n_out·n_in) using vec(W).
+
+    vec stacks the columns of W (column-major, Fortran order): W[k, l] lands
+    in column ``l * n_out + k``. This is the flattening under which
+    ∂z/∂W = xᵀ ⊗ I (eq. (1.14)).
+
+    Parameters
+    ----------
+    T : ndarray, shape (m, n_out, n_in)
+
+    Returns
+    -------
+    J : ndarray, shape (m, n_out * n_in)
+
+    Examples
+    --------
+    >>> flatten_weight_jacobian(jacobian_z_wrt_W([1, 2], 2))
+    array([[1., 0., 2., 0.],
+           [0., 1., 0., 2.]])
+    """
+    T_ = check_array("T", T, ("m", "n_out", "n_in"))
+    return T_.reshape(T_.shape[0], -1, order="F")
+
+
+def jacobian_a_wrt_z(W: ArrayLike, x: ArrayLike, b: ArrayLike) -> FloatArray:
+    """∂a/∂z = diag(σ′(W x + b)), shape (n_out, n_out) (eq. (1.12))."""
+    return np.diag(sigmoid_derivative(affine(W, x, b)))
+
+
+def jacobian_a_wrt_W(W: ArrayLike, x: ArrayLike, b: ArrayLike) -> FloatArray:
+    """∂a/∂W = xᵀ ⊗ diag(σ′(W x + b)), shape (n_out, n_out·n_in) (eq. (1.15)).
+
+    The chain rule in numerator layout, ∂a/∂z · ∂z/∂W, with W flattened by
+    vec (column-major, see :func:`flatten_weight_jacobian`).
+
+    Parameters
+    ----------
+    W : ndarray, shape (n_out, n_in)
+    x : ndarray, shape (n_in,)
+    b : ndarray, shape (n_out,)
+
+    Returns
+    -------
+    J : ndarray, shape (n_out, n_out * n_in)
+
+    Examples
+    --------
+    >>> jacobian_a_wrt_W([[0, 0]], [1, 2], [0])
+    array([[0.25, 0.5 ]])
+    """
+    W_, x_, b_ = _layer(W, x, b)
+    return np.kron(x_[None, :], jacobian_a_wrt_z(W_, x_, b_))
+
+
+def jacobian_a_wrt_b(W: ArrayLike, x: ArrayLike, b: ArrayLike) -> FloatArray:
+    """∂a/∂b = diag(σ′(W x + b)) · I, shape (n_out, n_out) (eq. (1.16)).
+
+    Examples
+    --------
+    >>> jacobian_a_wrt_b([[0, 0], [0, 0]], [1, 2], [0, 0])
+    array([[0.25, 0.  ],
+           [0.  , 0.25]])
+    """
+    return jacobian_a_wrt_z(W, x, b)

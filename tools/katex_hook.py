@@ -1,0 +1,312 @@
+"""MkDocs hook: render every equation with KaTeX at build time.
+
+* Markdown pages: ``pymdownx.arithmatex`` (generic mode) wraps ``$…$`` in
+  ``<span class="arithmatex">\\(…\\)</span>`` and ``$$…$$`` in
+  ``<div class="arithmatex">\\[…\\]</div>``; each becomes KaTeX HTML+MathML.
+* Notebook pages (mkdocs-jupyter) bypass arithmatex: their Markdown cells
+  still hold raw ``$…$``. Those are rendered here too, nbconvert's MathJax
+  loader and other scripts that fetch from a CDN are dropped, and the ~600 KB
+  of notebook CSS inlined in every notebook page moves to one shared file.
+* One Node process (``katex_render.mjs``, the npm ``katex`` pinned in
+  ``package.json``) serves the whole build, one request per page.
+* The KaTeX CSS and fonts of that same installation are copied into the site
+  (``assets/katex/``): the browser runs no math JavaScript and fetches
+  nothing from another origin.
+* Any LaTeX error, or TeX left unrendered in a page, fails the build with the
+  page and the offending source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+WORKER = Path(__file__).with_name("katex_render.mjs")
+CSS_URI = "assets/katex/katex.min.css"
+NOTEBOOK_CSS_DIR = "assets/notebook"
+
+
+class KatexRenderer:
+    """A long-lived ``node katex_render.mjs`` process."""
+
+    def __init__(self, cwd: Path) -> None:
+        node = shutil.which("node")
+        if node is None:
+            raise PluginError("KaTeX: `node` is not on PATH (Node 20+ is required)")
+        self.process = subprocess.Popen(
+            [node, str(WORKER)],
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        hello = self._read()
+        self.version: str = hello["version"]
+        self.dist = Path(hello["dist"])
+
+    def _read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            assert self.process.stderr is not None
+            detail = self.process.stderr.read().strip()
+            raise PluginError(
+                "KaTeX: the renderer stopped. Is the npm package installed "
+                f"(`npm ci`)?\n{detail}"
+            )
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+    def render(
+        self, items: list[tuple[str, bool]], macros: dict[str, str]
+    ) -> list[dict[str, str]]:
+        """Render ``(tex, display)`` pairs; each result has ``html`` or ``error``."""
+        assert self.process.stdin is not None
+        request = {"items": [{"tex": t, "display": d} for t, d in items]}
+        request["macros"] = macros  # type: ignore[assignment]
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        results: list[dict[str, str]] = self._read()["results"]
+        return results
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            self.process.wait(timeout=10)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+_renderer: KatexRenderer | None = None
+_notebook_css: dict[str, str] = {}
+
+# --- Markdown pages: arithmatex output -------------------------------------
+
+ARITHMATEX = re.compile(
+    r'<(?P<tag>span|div) class="arithmatex">(?P<tex>.*?)</(?P=tag)>', re.S
+)
+
+# --- Notebook pages ----------------------------------------------------------
+
+NB_MARKDOWN_CELL = re.compile(r'<div class="[^"]*\bjp-RenderedMarkdown\b[^"]*"[^>]*>')
+DIV_TAG = re.compile(r"<div\b|</div>")
+CODE_OR_PRE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.S)
+NB_DISPLAY_PARAGRAPH = re.compile(r"<p>\s*\$\$(.+?)\$\$\s*</p>", re.S)
+PLACEHOLDER = re.compile("\x00(\\d+)\x00")
+NB_DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
+NB_INLINE = re.compile(r"(?<![\\$])\$(?![\s$])([^$]+?)(?<![\s\\])\$(?!\d)", re.S)
+SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S | re.I)
+FETCHES = re.compile(r"mathjax|https?://", re.I)
+STYLE = re.compile(r"<style\b[^>]*>.*?</style>", re.S)
+
+# --- Leftover TeX detection -------------------------------------------------
+
+HIDDEN = re.compile(
+    r"<(script|style|pre|code|annotation)\b.*?</\1>"
+    r'|<div class="clipboard-copy-txt"[^>]*>.*?</div>'  # notebook code, for copying
+    r"|<[^>]+>",
+    re.S,
+)
+RAW_TEX = re.compile(r"\$\$|\\\(|\\\[|\\begin\{|(?<![\\\w])\$[^\s$][^$]*?\$", re.S)
+
+
+def _strip_delimiters(tex: str) -> tuple[str, bool | None]:
+    if tex.startswith("\\(") and tex.endswith("\\)"):
+        return tex[2:-2], False
+    if tex.startswith("\\[") and tex.endswith("\\]"):
+        return tex[2:-2], True
+    return tex, None
+
+
+def _render_all(
+    page: Page, items: list[tuple[str, bool]], config: MkDocsConfig
+) -> list[str]:
+    if not items:
+        return []
+    assert _renderer is not None, "on_pre_build starts the renderer"
+    macros: dict[str, str] = config.extra.get("katex_macros", {})
+    out = []
+    for (tex, _), result in zip(items, _renderer.render(items, macros), strict=True):
+        if "error" in result:
+            raise PluginError(
+                f"KaTeX could not render math in '{page.file.src_uri}': "
+                f"{result['error']}\n  source: {tex.strip()}"
+            )
+        out.append(result["html"])
+    return out
+
+
+def _render_arithmatex(html_text: str, page: Page, config: MkDocsConfig) -> str:
+    matches = list(ARITHMATEX.finditer(html_text))
+    items = []
+    for m in matches:
+        tex, display = _strip_delimiters(html.unescape(m["tex"]).strip())
+        items.append((tex, m["tag"] == "div" if display is None else display))
+    rendered = iter(_render_all(page, items, config))
+    return ARITHMATEX.sub(
+        lambda m: f'<{m["tag"]} class="arithmatex">{next(rendered)}</{m["tag"]}>',
+        html_text,
+    )
+
+
+def _markdown_cells(html_text: str) -> list[tuple[int, int]]:
+    """(start, end) of the inner HTML of every rendered Markdown cell."""
+    spans = []
+    for m in NB_MARKDOWN_CELL.finditer(html_text):
+        depth, pos = 1, m.end()
+        for tag in DIV_TAG.finditer(html_text, pos):
+            depth += 1 if tag.group() == "<div" else -1
+            if depth == 0:
+                spans.append((m.end(), tag.start()))
+                break
+    return spans
+
+
+def _render_dollar_math(text: str, page: Page, config: MkDocsConfig) -> str:
+    """Render ``$$…$$`` and ``$…$`` in HTML text that holds no code."""
+    found: list[tuple[str, bool]] = []
+
+    def stash(display: bool) -> Callable[[re.Match[str]], str]:
+        def mark(m: re.Match[str]) -> str:
+            found.append((html.unescape(m[1]).strip(), display))
+            return f"\x00{len(found) - 1}\x00"
+
+        return mark
+
+    for pattern, display in (
+        (NB_DISPLAY_PARAGRAPH, True),
+        (NB_DISPLAY, True),
+        (NB_INLINE, False),
+    ):
+        text = pattern.sub(stash(display), text)
+    rendered = _render_all(page, found, config)
+
+    def place(m: re.Match[str]) -> str:
+        index = int(m[1])
+        tag = "div" if found[index][1] else "span"
+        return f'<{tag} class="arithmatex">{rendered[index]}</{tag}>'
+
+    return PLACEHOLDER.sub(place, text)
+
+
+def _render_notebook_cell(cell: str, page: Page, config: MkDocsConfig) -> str:
+    parts = CODE_OR_PRE.split(cell)
+    for i in range(0, len(parts), 2):  # even parts lie outside <pre>/<code>
+        parts[i] = _render_dollar_math(parts[i], page, config)
+    return "".join(parts)
+
+
+def _render_notebook(html_text: str, page: Page, config: MkDocsConfig) -> str:
+    html_text = SCRIPT.sub(
+        lambda m: "" if FETCHES.search(m.group(0)) else m.group(0), html_text
+    )
+    pieces, last = [], 0
+    for start, end in _markdown_cells(html_text):
+        pieces += [
+            html_text[last:start],
+            _render_notebook_cell(html_text[start:end], page, config),
+        ]
+        last = end
+    pieces.append(html_text[last:])
+    html_text = "".join(pieces)
+    styles = STYLE.findall(html_text)
+    if styles:
+        css = "\n".join(re.sub(r"</?style\b[^>]*>", "", s) for s in styles)
+        name = f"{NOTEBOOK_CSS_DIR}/{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
+        _notebook_css[name] = css
+        href = os.path.relpath(name, Path(page.file.dest_uri).parent.as_posix())
+        html_text = STYLE.sub("", html_text)
+        html_text = f'<link rel="stylesheet" href="{href}">\n' + html_text
+    return html_text
+
+
+def leftover_tex(html_text: str) -> list[str]:
+    """Fragments of raw TeX still visible in a rendered page's text."""
+    visible = HIDDEN.sub(" ", html_text)
+    return [m.group(0)[:60] for m in RAW_TEX.finditer(visible)]
+
+
+# --- MkDocs events ------------------------------------------------------------
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    if CSS_URI not in config.extra_css:
+        config.extra_css.insert(0, CSS_URI)
+    return config
+
+
+def on_pre_build(config: MkDocsConfig) -> None:
+    global _renderer
+    _close()
+    _notebook_css.clear()
+    _renderer = KatexRenderer(Path(config.config_file_path).parent)
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    assert _renderer is not None
+    dist = _renderer.dist
+    files.append(
+        File.generated(config, CSS_URI, abs_src_path=str(dist / "katex.min.css"))
+    )
+    for font in sorted((dist / "fonts").iterdir()):
+        files.append(
+            File.generated(
+                config, f"assets/katex/fonts/{font.name}", abs_src_path=str(font)
+            )
+        )
+    return files
+
+
+def on_page_content(
+    html_text: str, page: Page, config: MkDocsConfig, files: Files
+) -> str:
+    html_text = _render_arithmatex(html_text, page, config)
+    if NB_MARKDOWN_CELL.search(html_text):
+        html_text = _render_notebook(html_text, page, config)
+    leftovers = leftover_tex(html_text)
+    if leftovers:
+        raise PluginError(
+            f"Unrendered TeX in '{page.file.src_uri}' (is a $$ block missing a "
+            f"blank line before it?): {leftovers[:3]}"
+        )
+    return html_text
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    for name, css in _notebook_css.items():
+        target = Path(config.site_dir) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(css, encoding="utf-8")
+    _close()
+
+
+def on_build_error(error: Exception) -> None:
+    _close()
+
+
+def on_shutdown() -> None:
+    _close()
+
+
+def _close() -> None:
+    global _renderer
+    if _renderer is not None:
+        _renderer.close()
+        _renderer = None
