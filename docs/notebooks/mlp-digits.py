@@ -1,0 +1,7 @@
+# %% [markdown]
+# # Lab: an MLP on digits
+#
+# Being written.
+
+# %%
+print("placeholder")
