@@ -42,11 +42,13 @@ node_modules/.npm-stamp: package.json package-lock.json
 	touch $@
 
 # Debian's Chromium for the browser test; installed only when missing.
+# Set CHROMIUM=/path/to/a/chromium-based/browser to use another one.
 chromium:
-	@command -v chromium >/dev/null || { \
-	  $(SUDO) apt-get update -qq && \
-	  $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
-	@chromium --version
+	@if [ -n "$${CHROMIUM:-}" ]; then "$$CHROMIUM" --version; else \
+	  command -v chromium >/dev/null || { \
+	    $(SUDO) apt-get update -qq && \
+	    $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }; \
+	  chromium --version; fi
 
 setup-docs: $(VENV)/.docs-stamp node_modules/.npm-stamp
 setup-test: $(VENV)/.test-stamp node_modules/.npm-stamp chromium

@@ -15,3 +15,80 @@ def float_arrays(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
 
 
 sizes = st.integers(min_value=1, max_value=5)
+
+
+def normal_arrays(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    """Standard-normal float64 arrays of ``shape``, drawn from a seed.
+
+    Use these for finite-difference checks. Adversarial values from
+    ``float_arrays`` (1e-10 next to 1.0) make the *numerical* derivative wrong
+    by cancellation, whatever the analytic one does.
+    """
+    return st.integers(0, 2**32 - 1).map(
+        lambda seed: np.random.default_rng(seed).normal(size=shape)
+    )
+
+
+# --- Part 3: convolution and pooling cases -----------------------------------
+
+
+@st.composite
+def conv_cases(draw: st.DrawFn, max_size: int = 7) -> dict:
+    """A small convolution problem that fits: arrays and hyper-parameters.
+
+    Covers batch 1 and > 1, one and several channels, non-square kernels and
+    inputs, stride 1-3, padding 0-2, dilation 1-2 and sizes the stride does
+    not divide. Returns a dict with X (N, C_in, H, W), W (C_out, C_in, KH, KW),
+    b (C_out,), stride, padding, dilation (each an (h, w) pair) and dY, a
+    float64 upstream gradient shaped like the output.
+    """
+    N = draw(st.integers(1, 2))
+    C_in, C_out = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    size = []
+    for k, p, d in zip(kernel, padding, dilation, strict=True):
+        smallest = max(1, d * (k - 1) + 1 - 2 * p)
+        size.append(draw(st.integers(smallest, max(smallest, max_size))))
+    out = [
+        (n + 2 * p - d * (k - 1) - 1) // s + 1
+        for n, k, s, p, d in zip(size, kernel, stride, padding, dilation, strict=True)
+    ]
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return {
+        "X": rng.standard_normal((N, C_in, *size)),
+        "W": rng.standard_normal((C_out, C_in, *kernel)),
+        "b": rng.standard_normal(C_out),
+        "dY": rng.standard_normal((N, C_out, *out)),
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+    }
+
+
+@st.composite
+def pool_cases(draw: st.DrawFn, ties: bool = False) -> dict:
+    """A small pooling problem: X (N, C, H, W), kernel, stride, dY.
+
+    Strides 1-3 (so windows overlap, touch or skip rows), non-square kernels
+    and inputs. With ``ties``, X holds small integers, so windows often have
+    several equal maxima.
+    """
+    N, C = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    size = [draw(st.integers(k, 7)) for k in kernel]
+    out = [(n - k) // s + 1 for n, k, s in zip(size, kernel, stride, strict=True)]
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if ties:
+        X = rng.integers(0, 3, (N, C, *size)).astype(np.float64)
+    else:
+        X = rng.standard_normal((N, C, *size))
+    return {
+        "X": X,
+        "kernel": kernel,
+        "stride": stride,
+        "dY": rng.standard_normal((N, C, *out)),
+    }

@@ -113,7 +113,10 @@ PLACEHOLDER = re.compile("\x00(\\d+)\x00")
 NB_DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
 NB_INLINE = re.compile(r"(?<![\\$])\$(?![\s$])([^$]+?)(?<![\s\\])\$(?!\d)", re.S)
 SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S | re.I)
-FETCHES = re.compile(r"mathjax|https?://", re.I)
+# A script that loads MathJax, fetches from another origin, or has an empty
+# src (which makes the browser re-request the page itself as a script).
+FETCHES = re.compile(r"mathjax|https?://|\bsrc=\"\"", re.I)
+MATHJAX_COMMENT = re.compile(r"<!--[^>]*mathjax[^>]*-->", re.I)
 STYLE = re.compile(r"<style\b[^>]*>.*?</style>", re.S)
 
 # --- Leftover TeX detection -------------------------------------------------
@@ -217,6 +220,7 @@ def _render_notebook(html_text: str, page: Page, config: MkDocsConfig) -> str:
     html_text = SCRIPT.sub(
         lambda m: "" if FETCHES.search(m.group(0)) else m.group(0), html_text
     )
+    html_text = MATHJAX_COMMENT.sub("", html_text)
     pieces, last = [], 0
     for start, end in _markdown_cells(html_text):
         pieces += [

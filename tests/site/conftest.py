@@ -31,8 +31,18 @@ def mkdocs_build(config: Path, site_dir: Path) -> subprocess.CompletedProcess[st
     """Run ``mkdocs build --strict`` in a subprocess, as a reader would."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q"]
-        + ["-f", str(config), "-d", str(site_dir)],
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-q",
+            "-f",
+            str(config),
+            "-d",
+            str(site_dir),
+        ],
         capture_output=True,
         text=True,
         env=env,

@@ -11,10 +11,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlparse
+from urllib.parse import urldefrag, urlparse
 
 import pytest
-
 
 pytestmark = pytest.mark.site
 
@@ -77,20 +76,23 @@ def visits(server: str, browser: Any) -> dict[str, Visit]:
         page = context.new_page()
         page.on(
             "request",
-            lambda r, v=visit: v.foreign_requests.append(r.url)
-            if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
-            and not r.url.startswith(server)
-            else None,
+            lambda r, v=visit: (
+                v.foreign_requests.append(r.url)
+                if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
+                and not r.url.startswith(server)
+                else None
+            ),
         )
         page.on(
             "console",
-            lambda m, v=visit: v.console_errors.append(m.text)
-            if m.type == "error"
-            else None,
+            lambda m, v=visit: (
+                v.console_errors.append(m.text) if m.type == "error" else None
+            ),
         )
         page.on("pageerror", lambda e, v=visit: v.console_errors.append(str(e)))
         response = page.goto(f"{server}/{url}", wait_until="networkidle")
-        assert response is not None and response.ok, url
+        assert response is not None, url
+        assert response.ok, url
         visit.data = page.evaluate(COLLECT)
         page.close()
         results[url] = visit
