@@ -73,12 +73,12 @@ def descent_svg() -> bytes:
     fig, ax = plt.subplots(figsize=(7, 3.6))
     runs = [(0.005, INPUT), (0.01, NEUTRAL), (0.02, "#7e57c2"), (0.021, OUTPUT)]
     for rate, colour in runs:
-        result = gradient_descent(A, b, x0, rate, max_steps=600)
+        result = gradient_descent(A, b, x0, rate, max_steps=4000)
         ax.semilogy(result.objectives, color=colour, lw=2, label=f"γ = {rate}")
     ax.set_xlabel("step k")
     ax.set_ylabel("F(x_k) = ‖A x_k − b‖²")
     ax.set_title(f"stability limit 2 / λ_max(2AᵀA) = {limit:.4f}")
-    ax.set_ylim(1e-22, 1e12)
+    ax.set_ylim(1e-24, 1e14)
     for spine in ax.spines.values():
         spine.set_color(TEXT)
     ax.tick_params(colors=TEXT)
