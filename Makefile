@@ -33,10 +33,6 @@ $(VENV)/.test-stamp: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP_INSTALL) -e '.[docs,test,reference]'
 	touch $@ $(VENV)/.docs-stamp
 
-$(VENV)/.bench-stamp: $(VENV)/.test-stamp
-	$(PIP_INSTALL) -e '.[docs,test,reference,bench]'
-	touch $@
-
 node_modules/.npm-stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -67,7 +63,7 @@ lint: $(VENV)/.test-stamp
 test: setup-test lint
 	$(BIN)/pytest
 
-bench: $(VENV)/.bench-stamp node_modules/.npm-stamp
+bench: setup-docs
 	$(BIN)/python benchmarks/run.py
 
 clean:
