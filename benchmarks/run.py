@@ -53,9 +53,8 @@ def main() -> int:
     for name, seconds, goal in results:
         ok = seconds < goal
         missed += not ok
-        print(
-            f"{name:60s} {seconds:7.1f} s  goal < {goal:.0f} s  {'ok' if ok else 'MISSED'}"
-        )
+        verdict = "ok" if ok else "MISSED"
+        print(f"{name:60s} {seconds:7.1f} s  goal < {goal:.0f} s  {verdict}")
     return 1 if missed else 0
 
 
