@@ -92,3 +92,42 @@ def pool_cases(draw: st.DrawFn, ties: bool = False) -> dict:
         "stride": stride,
         "dY": rng.standard_normal((N, C, *out)),
     }
+
+
+# --- Part 2: dense layers, activations and losses ---------------------------
+
+
+@st.composite
+def dense_cases(draw: st.DrawFn, max_size: int = 5) -> dict:
+    """A small batch for a dense layer: X (N, n_in), W (n_out, n_in), b, dZ.
+
+    N is 1 or more (both are drawn often), every entry is standard normal and
+    dZ (N, n_out) is an upstream gradient.
+    """
+    N = draw(st.one_of(st.just(1), st.integers(2, max_size)))
+    n_in, n_out = draw(st.integers(1, max_size)), draw(st.integers(1, max_size))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return {
+        "X": rng.standard_normal((N, n_in)),
+        "W": rng.standard_normal((n_out, n_in)),
+        "b": rng.standard_normal(n_out),
+        "dZ": rng.standard_normal((N, n_out)),
+    }
+
+
+@st.composite
+def classification_cases(draw: st.DrawFn, max_size: int = 5) -> dict:
+    """Logits Z (N, K), one-hot targets Y (N, K) and an upstream gradient dS.
+
+    N is 1 or more, K is 2 or more; logits are standard normal times a
+    drawn scale in [0.1, 3].
+    """
+    N = draw(st.one_of(st.just(1), st.integers(2, max_size)))
+    K = draw(st.integers(2, max_size))
+    scale = draw(st.floats(0.1, 3.0))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return {
+        "Z": scale * rng.standard_normal((N, K)),
+        "Y": np.eye(K)[rng.integers(0, K, N)],
+        "dS": rng.standard_normal((N, K)),
+    }

@@ -1,7 +1,9 @@
 """Activation functions and their derivatives.
 
-Element-wise activations act on each entry separately, so their Jacobian is
-diagonal: ∂a/∂z = diag(σ′(z)) (Part 1, eq. (1.12)).
+Element-wise activations (sigmoid, tanh, ReLU) act on each entry separately,
+so their Jacobian is diagonal: ∂a/∂z = diag(σ′(z)) (Part 1, eq. (1.12);
+Part 2, eq. (2.5)). Softmax mixes the entries of a row, and its Jacobian is
+the full matrix diag(s) − s sᵀ (Part 2, eq. (2.9)).
 """
 
 from __future__ import annotations
@@ -43,3 +45,169 @@ def sigmoid_derivative(z: ArrayLike) -> FloatArray:
     """
     s = sigmoid(z)
     return s * (1 - s)
+
+
+def tanh(z: ArrayLike) -> FloatArray:
+    """Hyperbolic tangent tanh(z), element-wise, any shape.
+
+    Notes
+    -----
+    Part 2, eq. (2.6).
+
+    Examples
+    --------
+    >>> tanh([-1000.0, 0.0, 1000.0])
+    array([-1.,  0.,  1.])
+    """
+    return np.tanh(_any_shape("z", z))
+
+
+def tanh_derivative(z: ArrayLike) -> FloatArray:
+    """tanh′(z) = 1 − tanh(z)², element-wise, same shape as ``z``.
+
+    Notes
+    -----
+    Part 2, eq. (2.6).
+
+    Examples
+    --------
+    >>> tanh_derivative([0.0])
+    array([1.])
+    """
+    t = tanh(z)
+    return 1 - t * t
+
+
+def relu(z: ArrayLike) -> FloatArray:
+    """Rectified linear unit max(z, 0), element-wise, any shape.
+
+    Notes
+    -----
+    Part 2, eq. (2.7).
+
+    Examples
+    --------
+    >>> relu([-2.0, 0.0, 3.0])
+    array([0., 0., 3.])
+    """
+    z_ = _any_shape("z", z)
+    return np.maximum(z_, 0)
+
+
+def relu_derivative(z: ArrayLike) -> FloatArray:
+    """ReLU′(z) = 1 where z > 0, else 0, element-wise, same shape as ``z``.
+
+    At z = 0 ReLU has no derivative; like every framework we use 0 there
+    (a subgradient). Finite differences must stay away from z = 0.
+
+    Notes
+    -----
+    Part 2, eq. (2.7).
+
+    Examples
+    --------
+    >>> relu_derivative([-2.0, 0.0, 3.0])
+    array([0., 0., 1.])
+    """
+    z_ = _any_shape("z", z)
+    return (z_ > 0).astype(z_.dtype)
+
+
+def softmax(Z: ArrayLike) -> FloatArray:
+    """Softmax along the last axis: s_k = e^(z_k) / Σ_j e^(z_j).
+
+    The row maximum is subtracted before exponentiating; softmax does not
+    change when a constant is added to every logit, and this way no
+    exponential overflows.
+
+    Parameters
+    ----------
+    Z : ndarray, shape (K,) or (N, K)
+        Logits: one row of K class scores per sample.
+
+    Returns
+    -------
+    S : ndarray, same shape as Z
+        Probabilities; each row is positive and sums to 1.
+
+    Notes
+    -----
+    Part 2, eq. (2.8).
+
+    Examples
+    --------
+    >>> softmax([1e4, 1e4, -1e4])
+    array([0.5, 0.5, 0. ])
+    """
+    Z_ = np.asarray(Z)
+    if Z_.ndim == 1:
+        Z_ = check_array("Z", Z_, ("K",))
+    else:
+        Z_ = check_array("Z", Z_, ("N", "K"))
+    e = np.exp(Z_ - Z_.max(axis=-1, keepdims=True))
+    S: FloatArray = e / e.sum(axis=-1, keepdims=True)
+    return S
+
+
+def softmax_jacobian(z: ArrayLike) -> FloatArray:
+    """Jacobian of softmax for one sample: ∂s/∂z = diag(s) − s sᵀ.
+
+    Unlike an element-wise activation, every output depends on every input,
+    so the Jacobian is full, not diagonal. It is symmetric and each row sums
+    to zero (the outputs always sum to 1).
+
+    Parameters
+    ----------
+    z : ndarray, shape (K,)
+
+    Returns
+    -------
+    J : ndarray, shape (K, K)
+        ``J[i, j]`` = ∂s_i/∂z_j = s_i (δ_ij − s_j).
+
+    Notes
+    -----
+    Part 2, eq. (2.9).
+
+    Examples
+    --------
+    >>> softmax_jacobian([0.0, 0.0])
+    array([[ 0.25, -0.25],
+           [-0.25,  0.25]])
+    """
+    z_ = check_array("z", z, ("K",))
+    s = softmax(z_)
+    return np.diag(s) - np.outer(s, s)
+
+
+def softmax_backward(dS: ArrayLike, S: ArrayLike) -> FloatArray:
+    """Vector-Jacobian product through softmax, row by row: dZ = S ⊙ (dS − ⟨dS, S⟩).
+
+    For one row this is (diag(s) − s sᵀ) ds, computed without forming the
+    K × K Jacobian (it is symmetric, so Jᵀ ds = J ds).
+
+    Parameters
+    ----------
+    dS : ndarray, shape (N, K)
+        Gradient of the loss with respect to the softmax output.
+    S : ndarray, shape (N, K)
+        The softmax output from the forward pass.
+
+    Returns
+    -------
+    dZ : ndarray, shape (N, K)
+        Gradient of the loss with respect to the logits.
+
+    Notes
+    -----
+    Part 2, eq. (2.10).
+
+    Examples
+    --------
+    >>> softmax_backward([[1.0, 0.0]], [[0.5, 0.5]])
+    array([[ 0.25, -0.25]])
+    """
+    S_ = check_array("S", S, ("N", "K"))
+    dS_ = check_array("dS", dS, ("N", "K"), N=(S_.shape[0], "S"), K=(S_.shape[1], "S"))
+    dZ: FloatArray = S_ * (dS_ - np.sum(dS_ * S_, axis=1, keepdims=True))
+    return dZ

@@ -5,9 +5,13 @@ output i, so ``W`` has shape ``(n_out, n_in)`` and z_i = Σ_j W[i, j] x_j + b_i.
 
 Part 1 works with one sample and writes out whole Jacobians, including the
 third-order tensor ∂z/∂W, to show where the familiar formulas come from.
+Part 2 adds the batch form (:func:`dense_forward`, :func:`dense_backward`),
+which never forms those Jacobians.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -166,3 +170,96 @@ def jacobian_a_wrt_b(W: ArrayLike, x: ArrayLike, b: ArrayLike) -> FloatArray:
            [0.  , 0.25]])
     """
     return jacobian_a_wrt_z(W, x, b)
+
+
+# --- Part 2: the batch form ------------------------------------------------
+#
+# N samples are the rows of X, so z_n = W x_n + b for every row becomes
+# Z = X Wᵀ + 1 bᵀ. Backward functions take the gradient of a scalar loss with
+# respect to the output (same shape as the output) and return the gradients
+# with respect to every input (same shapes as those inputs).
+
+
+class DenseCache(NamedTuple):
+    """What :func:`dense_backward` needs from the forward pass."""
+
+    X: FloatArray
+    W: FloatArray
+
+
+def dense_forward(
+    X: ArrayLike, W: ArrayLike, b: ArrayLike
+) -> tuple[FloatArray, DenseCache]:
+    """Affine map of a batch, Z = X Wᵀ + b (b added to every row).
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, n_in)
+        One sample per row.
+    W : ndarray, shape (n_out, n_in)
+        ``W[i, j]`` is the weight from input j to output i.
+    b : ndarray, shape (n_out,)
+
+    Returns
+    -------
+    Z : ndarray, shape (N, n_out)
+        Row n is W x_n + b.
+    cache : DenseCache
+        ``(X, W)``, what :func:`dense_backward` needs.
+
+    Notes
+    -----
+    Part 2, eq. (2.1).
+
+    Examples
+    --------
+    >>> X = [[1, 1], [1, 0]]
+    >>> Z, cache = dense_forward(X, [[1, 2], [3, 4], [5, 6]], [10, 20, 30])
+    >>> Z
+    array([[13., 27., 41.],
+           [11., 23., 35.]])
+    """
+    W_ = check_array("W", W, ("n_out", "n_in"))
+    X_ = check_array("X", X, ("N", "n_in"), n_in=(W_.shape[1], "W"))
+    b_ = check_array("b", b, ("n_out",), n_out=(W_.shape[0], "W"))
+    return X_ @ W_.T + b_, DenseCache(X_, W_)
+
+
+def dense_backward(
+    dZ: ArrayLike, cache: DenseCache
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Gradients of a scalar loss through Z = X Wᵀ + b.
+
+    dX = dZ W, dW = dZᵀ X (a sum over the batch of outer products
+    δ_n x_nᵀ), db = dZᵀ 1 (the column sums of dZ).
+
+    Parameters
+    ----------
+    dZ : ndarray, shape (N, n_out)
+        ∂L/∂Z, the gradient arriving from the layer above.
+    cache : DenseCache
+        From :func:`dense_forward`: X of shape (N, n_in), W of shape
+        (n_out, n_in).
+
+    Returns
+    -------
+    dX : ndarray, shape (N, n_in)
+    dW : ndarray, shape (n_out, n_in)
+    db : ndarray, shape (n_out,)
+
+    Notes
+    -----
+    Part 2, eqs. (2.2)–(2.4).
+
+    Examples
+    --------
+    >>> _, cache = dense_forward([[1, 2], [3, 4]], [[1, 0]], [0])
+    >>> dX, dW, db = dense_backward([[1], [1]], cache)
+    >>> dW, db
+    (array([[4., 6.]]), array([2.]))
+    """
+    X, W = cache
+    dZ_ = check_array(
+        "dZ", dZ, ("N", "n_out"), N=(X.shape[0], "X"), n_out=(W.shape[0], "W")
+    )
+    return dZ_ @ W, dZ_.T @ X, dZ_.sum(axis=0)

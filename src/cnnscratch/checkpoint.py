@@ -1,0 +1,148 @@
+"""Saving and loading a model's parameters as ``.npz`` (Part 4).
+
+The file holds one array per parameter, under the names of
+``Sequential.parameters()`` (``"0.W"``, ``"0.b"``, ...), plus a format marker.
+Loading checks everything before it changes anything: a file written for
+another architecture, or a truncated or corrupted file, raises
+:class:`ValueError` and leaves the model as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ._validate import FloatArray
+
+FORMAT_KEY = "__format__"
+FORMAT = "cnnscratch-parameters-v1"
+
+
+class HasParameters(Protocol):
+    """Anything with named parameter arrays, like ``network.Sequential``."""
+
+    def parameters(self) -> dict[str, FloatArray]: ...
+
+
+def save_parameters(model: HasParameters, path: str | os.PathLike[str]) -> Path:
+    """Write ``model.parameters()`` to ``path`` (an ``.npz`` file).
+
+    The file is written to a temporary name beside ``path`` and renamed into
+    place, so an interrupted save never leaves a half-written file.
+
+    Parameters
+    ----------
+    model : Sequential (anything with ``parameters()``)
+    path : str or path-like
+        Where to write; ``.npz`` is *not* appended.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from cnnscratch.network import mlp
+    >>> model = mlp([4, 3], rng=np.random.default_rng(0))
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
+    >>> saved = save_parameters(model, path)
+    >>> sorted(np.load(saved).files)
+    ['0.W', '0.b', '__format__']
+    """
+    target = Path(path)
+    arrays = {name: np.asarray(value) for name, value in model.parameters().items()}
+    arrays[FORMAT_KEY] = np.array(FORMAT)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            np.savez(file, **arrays)  # type: ignore[arg-type]
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return target
+
+
+def read_parameters(path: str | os.PathLike[str]) -> dict[str, FloatArray]:
+    """Read every parameter array of a file written by :func:`save_parameters`.
+
+    Raises
+    ------
+    ValueError
+        If the file is missing, is not a parameter file, is truncated or
+        corrupted, or holds a non-finite value.
+    """
+    name = os.fspath(path)
+    try:
+        with open(path, "rb") as file:  # ours to close, whatever np.load does
+            loaded = np.load(file, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                raise ValueError("it holds a single array, not an .npz archive")
+            arrays = {key: loaded[key] for key in loaded.files}
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(
+            f"{name} cannot be read as a parameter file: {error}"
+        ) from error
+    marker = arrays.pop(FORMAT_KEY, None)
+    if marker is None or str(marker) != FORMAT:
+        raise ValueError(
+            f"{name} is not a cnnscratch parameter file "
+            f"(no {FORMAT_KEY!r} = {FORMAT!r} entry)"
+        )
+    for key, array in arrays.items():
+        if array.dtype.kind != "f" or not np.all(np.isfinite(array)):
+            raise ValueError(f"{name}: parameter {key!r} is not a finite float array")
+    return arrays
+
+
+def load_parameters(model: HasParameters, path: str | os.PathLike[str]) -> None:
+    """Copy the parameters saved in ``path`` into ``model``, all or nothing.
+
+    Every name and shape in the file must match ``model.parameters()``;
+    otherwise a :class:`ValueError` lists the differences and the model is
+    left untouched.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from cnnscratch.network import mlp
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
+    >>> _ = save_parameters(mlp([4, 3], rng=np.random.default_rng(0)), path)
+    >>> other = mlp([4, 3], rng=np.random.default_rng(1))
+    >>> load_parameters(other, path)
+    >>> bool(np.array_equal(other.parameters()["0.W"], np.load(path)["0.W"]))
+    True
+    >>> bigger = mlp([4, 5, 3], rng=np.random.default_rng(0))
+    >>> load_parameters(bigger, path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: ...model.npz was saved for another architecture: missing 2.W, 2.b; ...
+    """
+    arrays = read_parameters(path)
+    params = model.parameters()
+    problems = []
+    missing = sorted(set(params) - set(arrays))
+    extra = sorted(set(arrays) - set(params))
+    if missing:
+        problems.append("missing " + ", ".join(missing))
+    if extra:
+        problems.append("unexpected " + ", ".join(extra))
+    for name in sorted(set(params) & set(arrays)):
+        if arrays[name].shape != params[name].shape:
+            problems.append(
+                f"{name} has shape {arrays[name].shape} in the file but "
+                f"{params[name].shape} in the model"
+            )
+    if problems:
+        raise ValueError(
+            f"{os.fspath(path)} was saved for another architecture: "
+            + "; ".join(problems)
+        )
+    for name, param in params.items():
+        param[...] = arrays[name]

@@ -1,0 +1,668 @@
+"""2-D convolution (cross-correlation) forward and backward, three ways.
+
+* the **loop reference** (:func:`conv2d_forward_loops`,
+  :func:`conv2d_backward_loops`): one ``for`` per index of Part 3, eqs.
+  (3.1) and (3.3)–(3.5), written to be read beside the page;
+* the **matrix form** (:func:`conv2d_forward`, :func:`conv2d_backward`):
+  :func:`im2col` turns every receptive field into a row, so the forward pass
+  is one matrix product and the backward pass is the dense layer's backward
+  pass followed by :func:`col2im`, which *accumulates* overlapping windows
+  (Part 3, eqs. (3.7)–(3.8));
+* the **flipped-kernel form** of the input gradient
+  (:func:`conv2d_input_gradient_flipped`): a full correlation of the dilated,
+  padded upstream gradient with the flipped kernel (Part 3, eq. (3.6)).
+
+Shapes: images ``(N, C_in, H, W)``, kernels ``(C_out, C_in, KH, KW)``, biases
+``(C_out,)``, outputs ``(N, C_out, OH, OW)``. Stride, padding and dilation are
+an ``int`` (the same on both axes) or an ``(h, w)`` pair.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import ArrayLike
+
+from ._validate import FloatArray, check_array
+
+#: An ``int`` used on both axes, or an ``(h, w)`` pair.
+IntOrPair = int | tuple[int, int]
+Pair = tuple[int, int]
+
+
+# ---------------------------------------------------------------------------
+# Hyper-parameters and the output size
+
+
+def as_pair(name: str, value: IntOrPair, *, minimum: int) -> Pair:
+    """``value`` as an ``(h, w)`` pair of integers ``>= minimum``, else raise.
+
+    Examples
+    --------
+    >>> as_pair("stride", 2, minimum=1), as_pair("padding", (0, 1), minimum=0)
+    ((2, 2), (0, 1))
+    """
+    items = value if isinstance(value, tuple) else (value, value)
+    if len(items) != 2 or not all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) for v in items
+    ):
+        raise ValueError(f"{name} must be an int or a pair of ints; got {value!r}")
+    if min(items) < minimum:
+        raise ValueError(f"{name} must be >= {minimum} on both axes; got {value!r}")
+    return int(items[0]), int(items[1])
+
+
+def conv_output_size(
+    H: int, k: int, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> int:
+    """Output length along one axis: ⌊(H + 2p − d(k − 1) − 1) / s⌋ + 1.
+
+    Parameters
+    ----------
+    H : int
+        Input length (height or width), before padding.
+    k : int
+        Kernel length along the same axis.
+    stride, padding, dilation : int
+        ``s >= 1``, ``p >= 0``, ``d >= 1``.
+
+    Returns
+    -------
+    int
+        The number of window positions. When the stride does not divide
+        ``H + 2p − d(k − 1) − 1``, the last rows (or columns) of the padded
+        input are never read.
+
+    Raises
+    ------
+    ValueError
+        If a size or hyper-parameter is out of range, or the dilated kernel
+        (extent ``d(k − 1) + 1``) is larger than the padded input.
+
+    Notes
+    -----
+    Part 3, eq. (3.2).
+
+    Examples
+    --------
+    >>> conv_output_size(7, 3, stride=2)  # rows 0-2, 2-4, 4-6
+    3
+    >>> conv_output_size(8, 3, stride=2)  # the same three windows: row 7 is never read
+    3
+    >>> conv_output_size(5, 3, padding=1, dilation=2)
+    3
+    """
+    (H_, k_) = (as_pair("H", H, minimum=1)[0], as_pair("k", k, minimum=1)[0])
+    s = as_pair("stride", stride, minimum=1)[0]
+    p = as_pair("padding", padding, minimum=0)[0]
+    d = as_pair("dilation", dilation, minimum=1)[0]
+    extent = d * (k_ - 1) + 1
+    if extent > H_ + 2 * p:
+        raise ValueError(
+            f"kernel extent d(k - 1) + 1 = {extent} (k = {k_}, dilation = {d}) is "
+            f"larger than the padded input H + 2p = {H_ + 2 * p} (H = {H_}, "
+            f"padding = {p})"
+        )
+    return (H_ + 2 * p - extent) // s + 1
+
+
+class ConvGeometry(NamedTuple):
+    """Hyper-parameters of one convolution, each an ``(h, w)`` pair."""
+
+    stride: Pair
+    padding: Pair
+    dilation: Pair
+
+
+def _geometry(
+    x_shape: tuple[int, ...],
+    kernel: Pair,
+    stride: IntOrPair,
+    padding: IntOrPair,
+    dilation: IntOrPair,
+) -> tuple[ConvGeometry, Pair]:
+    """Check the hyper-parameters against the input; return them and (OH, OW)."""
+    s = as_pair("stride", stride, minimum=1)
+    p = as_pair("padding", padding, minimum=0)
+    d = as_pair("dilation", dilation, minimum=1)
+    out = []
+    for axis in range(2):
+        size, k = x_shape[2 + axis], kernel[axis]
+        extent = d[axis] * (k - 1) + 1
+        if extent > size + 2 * p[axis]:
+            raise ValueError(
+                f"kernel (KH, KW) = {kernel} with dilation {d} spans "
+                f"{d[0] * (kernel[0] - 1) + 1} x {d[1] * (kernel[1] - 1) + 1}; "
+                f"larger than the padded input "
+                f"{x_shape[2] + 2 * p[0]} x {x_shape[3] + 2 * p[1]} "
+                f"((H, W) = {(x_shape[2], x_shape[3])}, padding {p})"
+            )
+        out.append((size + 2 * p[axis] - extent) // s[axis] + 1)
+    return ConvGeometry(s, p, d), (out[0], out[1])
+
+
+def pad(X: FloatArray, padding: Pair) -> FloatArray:
+    """Zero-pad the last two axes of ``X`` by ``padding = (ph, pw)`` on each side.
+
+    Examples
+    --------
+    >>> pad(np.ones((1, 1, 1, 2)), (1, 0))[0, 0]
+    array([[0., 0.],
+           [1., 1.],
+           [0., 0.]])
+    """
+    ph, pw = padding
+    return np.pad(X, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+
+
+class ConvCache(NamedTuple):
+    """What the backward functions need from a forward pass.
+
+    ``X`` has shape (N, C_in, H, W) (not padded), ``W`` (C_out, C_in, KH, KW).
+    """
+
+    X: FloatArray
+    W: FloatArray
+    geometry: ConvGeometry
+
+
+def _check_inputs(
+    X: ArrayLike, W: ArrayLike, b: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    W_ = check_array("W", W, ("C_out", "C_in", "KH", "KW"))
+    X_ = check_array("X", X, ("N", "C_in", "H", "W"), C_in=(W_.shape[1], "W"))
+    b_ = check_array("b", b, ("C_out",), C_out=(W_.shape[0], "W"))
+    return X_, W_, b_
+
+
+def _check_upstream(dY: ArrayLike, cache: ConvCache) -> FloatArray:
+    X, W, g = cache
+    _, (OH, OW) = _geometry(X.shape, (W.shape[2], W.shape[3]), *g)
+    return check_array(
+        "dY",
+        dY,
+        ("N", "C_out", "OH", "OW"),
+        N=(X.shape[0], "X"),
+        C_out=(W.shape[0], "W"),
+        OH=(OH, "the forward output"),
+        OW=(OW, "the forward output"),
+    )
+
+
+# ---------------------------------------------------------------------------
+# The loop reference: Part 3, eqs. (3.1), (3.3), (3.4), (3.5)
+
+
+def conv2d_forward_loops(
+    X: ArrayLike,
+    W: ArrayLike,
+    b: ArrayLike,
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> tuple[FloatArray, ConvCache]:
+    """Convolution layer forward pass, one loop per index (the reference).
+
+    Y[n, o, i, j] = b[o] + Σ_{c, u, v} W[o, c, u, v] · Xp[n, c, i s + u d, j s + v d]
+    where Xp is X zero-padded by p on each side.
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, C_in, H, W)
+    W : ndarray, shape (C_out, C_in, KH, KW)
+    b : ndarray, shape (C_out,)
+    stride, padding, dilation : int or (int, int)
+
+    Returns
+    -------
+    Y : ndarray, shape (N, C_out, OH, OW)
+        OH and OW from :func:`conv_output_size`.
+    cache : ConvCache
+        What :func:`conv2d_backward_loops` (or :func:`conv2d_backward`) needs.
+
+    Notes
+    -----
+    Part 3, eq. (3.1). Slow on purpose: it is the definition.
+
+    Examples
+    --------
+    >>> X = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> Y, _ = conv2d_forward_loops(X, np.ones((1, 1, 2, 2)), [0.0], stride=2)
+    >>> Y[0, 0]  # the sum of each 2 x 2 block
+    array([[10., 18.],
+           [42., 50.]])
+    """
+    X_, W_, b_ = _check_inputs(X, W, b)
+    g, (OH, OW) = _geometry(
+        X_.shape, (W_.shape[2], W_.shape[3]), stride, padding, dilation
+    )
+    # --8<-- [start:conv2d_loops]
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    Xp = pad(X_, g.padding)
+    N, C_in = X_.shape[:2]
+    C_out, _, KH, KW = W_.shape
+    Y = np.zeros((N, C_out, OH, OW), dtype=np.result_type(X_, W_, b_))
+    for n in range(N):
+        for o in range(C_out):
+            for i in range(OH):
+                for j in range(OW):
+                    total = b_[o]
+                    for c in range(C_in):
+                        for u in range(KH):
+                            for v in range(KW):
+                                x = Xp[n, c, i * sh + u * dh, j * sw + v * dw]
+                                total += W_[o, c, u, v] * x
+                    Y[n, o, i, j] = total
+    # --8<-- [end:conv2d_loops]
+    return Y, ConvCache(X_, W_, g)
+
+
+def conv2d_backward_loops(
+    dY: ArrayLike, cache: ConvCache
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Gradients of a scalar loss through a convolution, one loop per index.
+
+    Every term W[o, c, u, v] · Xp[n, c, i s + u d, j s + v d] of the forward
+    sum sends dY[n, o, i, j] times its other factor to each of its factors.
+
+    Parameters
+    ----------
+    dY : ndarray, shape (N, C_out, OH, OW)
+        ∂L/∂Y, the gradient arriving from the layer above.
+    cache : ConvCache
+        From :func:`conv2d_forward_loops` or :func:`conv2d_forward`.
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C_in, H, W)
+    dW : ndarray, shape (C_out, C_in, KH, KW)
+    db : ndarray, shape (C_out,)
+
+    Notes
+    -----
+    Part 3, eqs. (3.3) (db), (3.4) (dW) and (3.5) (dX).
+
+    Examples
+    --------
+    >>> X = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> _, cache = conv2d_forward_loops(X, np.ones((1, 1, 2, 2)), [0.0])
+    >>> dX, dW, db = conv2d_backward_loops(np.ones((1, 1, 2, 2)), cache)
+    >>> dX[0, 0]  # how many windows read each pixel
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    >>> db
+    array([4.])
+    """
+    dY_ = _check_upstream(dY, cache)
+    X, W, g = cache
+    # --8<-- [start:conv2d_backward_loops]
+    (sh, sw), (ph, pw), (dh, dw) = g.stride, g.padding, g.dilation
+    Xp = pad(X, g.padding)
+    N, C_out, OH, OW = dY_.shape
+    _, C_in, KH, KW = W.shape
+    db = np.zeros(C_out)
+    dW = np.zeros(W.shape)
+    dXp = np.zeros(Xp.shape)
+    for n in range(N):
+        for o in range(C_out):
+            for i in range(OH):
+                for j in range(OW):
+                    g_out = dY_[n, o, i, j]
+                    db[o] += g_out  # eq. (3.3)
+                    for c in range(C_in):
+                        for u in range(KH):
+                            for v in range(KW):
+                                r, t = i * sh + u * dh, j * sw + v * dw
+                                dW[o, c, u, v] += g_out * Xp[n, c, r, t]  # (3.4)
+                                dXp[n, c, r, t] += g_out * W[o, c, u, v]  # (3.5)
+    dX = dXp[:, :, ph : ph + X.shape[2], pw : pw + X.shape[3]]
+    # --8<-- [end:conv2d_backward_loops]
+    return dX, dW, db
+
+
+# ---------------------------------------------------------------------------
+# The matrix form: im2col, one product, col2im. Part 3, eqs. (3.7)-(3.8)
+
+
+def _windows(Xp: FloatArray, kernel: Pair, g: ConvGeometry) -> FloatArray:
+    """View of every receptive field: shape (N, C, OH, OW, KH, KW), no copy."""
+    (KH, KW), (sh, sw), (dh, dw) = kernel, g.stride, g.dilation
+    extent = (dh * (KH - 1) + 1, dw * (KW - 1) + 1)
+    view = sliding_window_view(Xp, extent, axis=(2, 3))
+    return view[:, :, ::sh, ::sw, ::dh, ::dw]
+
+
+def im2col(
+    X: ArrayLike,
+    kernel: IntOrPair,
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> FloatArray:
+    """Copy every receptive field of ``X`` into one row of a matrix.
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, C, H, W)
+    kernel : int or (KH, KW)
+    stride, padding, dilation : int or (int, int)
+
+    Returns
+    -------
+    cols : ndarray, shape (N·OH·OW, C·KH·KW)
+        Row ``(n·OH + i)·OW + j`` holds the window that output pixel (i, j) of
+        image n reads, in (c, u, v) row-major order: the order of
+        ``W.reshape(C_out, -1)``'s columns.
+
+    Notes
+    -----
+    Part 3, eq. (3.7). The rows overlap whenever the stride is smaller than
+    the (dilated) kernel, so a pixel can appear in several rows.
+
+    Examples
+    --------
+    >>> X = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> im2col(X, 2)
+    array([[0., 1., 3., 4.],
+           [1., 2., 4., 5.],
+           [3., 4., 6., 7.],
+           [4., 5., 7., 8.]])
+    """
+    X_ = check_array("X", X, ("N", "C", "H", "W"))
+    k = as_pair("kernel", kernel, minimum=1)
+    g, _ = _geometry(X_.shape, k, stride, padding, dilation)
+    return _im2col(X_, k, g)
+
+
+def _im2col(X: FloatArray, kernel: Pair, g: ConvGeometry) -> FloatArray:
+    win = _windows(pad(X, g.padding), kernel, g)  # (N, C, OH, OW, KH, KW)
+    N, C, OH, OW, KH, KW = win.shape
+    return win.transpose(0, 2, 3, 1, 4, 5).reshape(N * OH * OW, C * KH * KW)
+
+
+def col2im(
+    cols: ArrayLike,
+    X_shape: tuple[int, int, int, int],
+    kernel: IntOrPair,
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> FloatArray:
+    """Scatter rows back to image positions, *adding* where windows overlap.
+
+    The adjoint (transpose) of :func:`im2col`: if ``cols = im2col(X)``, then
+    ``Σ cols · D == Σ X · col2im(D)`` for every ``D``. It is not an inverse.
+
+    Parameters
+    ----------
+    cols : ndarray, shape (N·OH·OW, C·KH·KW)
+    X_shape : (N, C, H, W)
+        Shape of the image ``im2col`` was applied to.
+    kernel : int or (KH, KW)
+    stride, padding, dilation : int or (int, int)
+
+    Returns
+    -------
+    X : ndarray, shape (N, C, H, W)
+        Each pixel receives the sum of every entry of ``cols`` that was a copy
+        of it; pixels no window reads receive 0.
+
+    Notes
+    -----
+    Part 3, eq. (3.8).
+
+    Examples
+    --------
+    >>> col2im(np.ones((4, 4)), (1, 1, 3, 3), 2)[0, 0]  # count of windows per pixel
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    if len(X_shape) != 4 or min(X_shape) < 1:
+        raise ValueError(f"X_shape is {X_shape!r}; expected (N, C, H, W), all >= 1")
+    N, C = X_shape[:2]
+    k = as_pair("kernel", kernel, minimum=1)
+    g, (OH, OW) = _geometry(X_shape, k, stride, padding, dilation)
+    rows, columns = N * OH * OW, C * k[0] * k[1]
+    cols_ = check_array(
+        "cols",
+        cols,
+        ("N_OH_OW", "C_KH_KW"),
+        N_OH_OW=(rows, "X_shape"),
+        C_KH_KW=(columns, "X_shape and kernel"),
+    )
+    return _col2im(cols_, X_shape, k, g)
+
+
+def _col2im(
+    cols: FloatArray, X_shape: tuple[int, ...], kernel: Pair, g: ConvGeometry
+) -> FloatArray:
+    N, C, H, W = X_shape
+    (KH, KW), (sh, sw), (ph, pw), (dh, dw) = kernel, g.stride, g.padding, g.dilation
+    OH = (H + 2 * ph - dh * (KH - 1) - 1) // sh + 1
+    OW = (W + 2 * pw - dw * (KW - 1) - 1) // sw + 1
+    blocks = cols.reshape(N, OH, OW, C, KH, KW).transpose(0, 3, 4, 5, 1, 2)
+    Xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
+    for u in range(KH):
+        for v in range(KW):
+            rows = slice(u * dh, u * dh + sh * (OH - 1) + 1, sh)
+            columns = slice(v * dw, v * dw + sw * (OW - 1) + 1, sw)
+            Xp[:, :, rows, columns] += blocks[:, :, u, v]  # += : windows overlap
+    return Xp[:, :, ph : ph + H, pw : pw + W]
+
+
+def conv2d_forward(
+    X: ArrayLike,
+    W: ArrayLike,
+    b: ArrayLike,
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> tuple[FloatArray, ConvCache]:
+    """Convolution layer forward pass as one matrix product (vectorised).
+
+    Y = im2col(X) Wmatᵀ + b, with Wmat = W.reshape(C_out, C_in·KH·KW), then
+    reshaped to (N, C_out, OH, OW): a dense layer applied to every window.
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, C_in, H, W)
+    W : ndarray, shape (C_out, C_in, KH, KW)
+    b : ndarray, shape (C_out,)
+    stride, padding, dilation : int or (int, int)
+
+    Returns
+    -------
+    Y : ndarray, shape (N, C_out, OH, OW)
+    cache : ConvCache
+        What :func:`conv2d_backward` needs.
+
+    Raises
+    ------
+    ValueError
+        If a shape does not fit (``C_in`` of ``X`` and ``W``, ``C_out`` of
+        ``W`` and ``b``), an entry is not finite, a hyper-parameter is out of
+        range, or the dilated kernel is larger than the padded input.
+
+    Notes
+    -----
+    Part 3, eq. (3.7); equal to the loop reference, eq. (3.1), as Part 3,
+    "Three forms, one answer" shows.
+
+    Examples
+    --------
+    >>> X = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> Y, cache = conv2d_forward(X, np.ones((1, 1, 2, 2)), [0.0], stride=2)
+    >>> Y[0, 0]
+    array([[10., 18.],
+           [42., 50.]])
+    """
+    X_, W_, b_ = _check_inputs(X, W, b)
+    k = (W_.shape[2], W_.shape[3])
+    g, (OH, OW) = _geometry(X_.shape, k, stride, padding, dilation)
+    # --8<-- [start:conv2d_matrix]
+    cols = _im2col(X_, k, g)  # (N·OH·OW, C_in·KH·KW)
+    W_mat = W_.reshape(W_.shape[0], -1)  # (C_out, C_in·KH·KW)
+    Y_mat = cols @ W_mat.T + b_  # (N·OH·OW, C_out)
+    Y = Y_mat.reshape(X_.shape[0], OH, OW, -1).transpose(0, 3, 1, 2)
+    # --8<-- [end:conv2d_matrix]
+    return np.ascontiguousarray(Y), ConvCache(X_, W_, g)
+
+
+def conv2d_backward(
+    dY: ArrayLike, cache: ConvCache
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Gradients of a scalar loss through a convolution (vectorised).
+
+    The dense layer's backward pass on the im2col matrix, then col2im:
+    dWmat = dYmatᵀ cols, db = column sums of dYmat, dX = col2im(dYmat Wmat).
+
+    Parameters
+    ----------
+    dY : ndarray, shape (N, C_out, OH, OW)
+        ∂L/∂Y, the gradient arriving from the layer above.
+    cache : ConvCache
+        From :func:`conv2d_forward` or :func:`conv2d_forward_loops`.
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C_in, H, W)
+    dW : ndarray, shape (C_out, C_in, KH, KW)
+    db : ndarray, shape (C_out,)
+
+    Notes
+    -----
+    Part 3, eq. (3.8); equal to the loop reference, eqs. (3.3)–(3.5), and
+    to the flipped-kernel form, eq. (3.6), as Part 3, "Three forms, one
+    answer" shows.
+
+    Examples
+    --------
+    >>> X = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> _, cache = conv2d_forward(X, np.ones((1, 1, 2, 2)), [0.0])
+    >>> dX, dW, db = conv2d_backward(np.ones((1, 1, 2, 2)), cache)
+    >>> dW[0, 0]  # each weight met the four pixels of one 2 x 2 block
+    array([[ 8., 12.],
+           [20., 24.]])
+    """
+    dY_ = _check_upstream(dY, cache)
+    X, W, g = cache
+    k = (W.shape[2], W.shape[3])
+    # --8<-- [start:conv2d_matrix_backward]
+    cols = _im2col(X, k, g)  # (N·OH·OW, C_in·KH·KW)
+    W_mat = W.reshape(W.shape[0], -1)  # (C_out, C_in·KH·KW)
+    dY_mat = dY_.transpose(0, 2, 3, 1).reshape(-1, W.shape[0])  # (N·OH·OW, C_out)
+    db = dY_mat.sum(axis=0)
+    dW = (dY_mat.T @ cols).reshape(W.shape)
+    dX = _col2im(dY_mat @ W_mat, X.shape, k, g)
+    # --8<-- [end:conv2d_matrix_backward]
+    return dX, dW, db
+
+
+# ---------------------------------------------------------------------------
+# The flipped-kernel form of ∂L/∂X. Part 3, eq. (3.6)
+
+
+def dilate(dY: FloatArray, stride: Pair) -> FloatArray:
+    """Insert ``s − 1`` zeros between neighbouring entries of the last two axes.
+
+    Examples
+    --------
+    >>> dilate(np.ones((1, 1, 2, 2)), (2, 3))[0, 0]
+    array([[1., 0., 0., 1.],
+           [0., 0., 0., 0.],
+           [1., 0., 0., 1.]])
+    """
+    sh, sw = stride
+    N, C, OH, OW = dY.shape
+    out = np.zeros((N, C, sh * (OH - 1) + 1, sw * (OW - 1) + 1), dtype=dY.dtype)
+    out[:, :, ::sh, ::sw] = dY
+    return out
+
+
+def conv2d_input_gradient_flipped(
+    dY: ArrayLike,
+    W: ArrayLike,
+    X_shape: tuple[int, int, int, int],
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> FloatArray:
+    """∂L/∂X as a full correlation of the upstream gradient with the flipped kernel.
+
+    1. dilate dY by the stride (s − 1 zeros between entries);
+    2. pad it by the kernel's extent minus one on every side ("full");
+    3. correlate with W rotated by 180° (and C_in, C_out swapped), dilated
+       by d, stride 1;
+    4. pad the bottom and right with zeros for the rows and columns of the
+       padded input the stride never reached, then drop the padding p.
+
+    Parameters
+    ----------
+    dY : ndarray, shape (N, C_out, OH, OW)
+    W : ndarray, shape (C_out, C_in, KH, KW)
+    X_shape : (N, C_in, H, W)
+        Shape of the forward pass's input.
+    stride, padding, dilation : int or (int, int)
+        Those of the forward pass.
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C_in, H, W)
+
+    Notes
+    -----
+    Part 3, eq. (3.6). The flip is where "convolution" in the true,
+    kernel-flipped sense appears: the forward pass never flips.
+
+    Examples
+    --------
+    >>> W = np.arange(1.0, 5.0).reshape(1, 1, 2, 2)
+    >>> dY = np.zeros((1, 1, 2, 2))
+    >>> dY[0, 0, 0, 0] = 1.0  # the gradient of output pixel (0, 0) alone
+    >>> conv2d_input_gradient_flipped(dY, W, (1, 1, 3, 3))[0, 0]
+    array([[1., 2., 0.],
+           [3., 4., 0.],
+           [0., 0., 0.]])
+    """
+    W_ = check_array("W", W, ("C_out", "C_in", "KH", "KW"))
+    if len(X_shape) != 4 or min(X_shape) < 1:
+        raise ValueError(f"X_shape is {X_shape!r}; expected (N, C_in, H, W), all >= 1")
+    if X_shape[1] != W_.shape[1]:
+        raise ValueError(
+            f"X_shape is {X_shape!r}; expected (N, C_in, H, W) with C_in = "
+            f"{W_.shape[1]} to match W"
+        )
+    k = (W_.shape[2], W_.shape[3])
+    g, (OH, OW) = _geometry(X_shape, k, stride, padding, dilation)
+    dY_ = check_array(
+        "dY",
+        dY,
+        ("N", "C_out", "OH", "OW"),
+        N=(X_shape[0], "X_shape"),
+        C_out=(W_.shape[0], "W"),
+        OH=(OH, "X_shape and the hyper-parameters"),
+        OW=(OW, "X_shape and the hyper-parameters"),
+    )
+    # --8<-- [start:conv2d_flipped]
+    (dh, dw), (ph, pw) = g.dilation, g.padding
+    extent = (dh * (k[0] - 1) + 1, dw * (k[1] - 1) + 1)
+    D = dilate(dY_, g.stride)  # step 1
+    D = pad(D, (extent[0] - 1, extent[1] - 1))  # step 2: "full"
+    W_flipped = W_[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C_in, C_out, KH, KW)
+    no_bias = np.zeros(W_flipped.shape[0])
+    dXp, _ = conv2d_forward(D, W_flipped, no_bias, dilation=g.dilation)  # step 3
+    H_p, W_p = X_shape[2] + 2 * ph, X_shape[3] + 2 * pw
+    unreached = ((0, 0), (0, 0), (0, H_p - dXp.shape[2]), (0, W_p - dXp.shape[3]))
+    dXp = np.pad(dXp, unreached)  # step 4
+    dX = dXp[:, :, ph : ph + X_shape[2], pw : pw + X_shape[3]]
+    # --8<-- [end:conv2d_flipped]
+    return dX

@@ -1,0 +1,176 @@
+"""Scikit-learn's bundled 8x8 handwritten digits, ready for training.
+
+:func:`sklearn.datasets.load_digits` ships 1797 grey-level images of the
+digits 0-9 inside the scikit-learn package: real data, no download. This
+module scales them to [0, 1], one-hot encodes the labels and splits them
+into a training and a test set with the same proportion of each digit
+(a stratified split), reproducibly from a seed.
+
+scikit-learn is imported only by :func:`load_digits`; NumPy stays the only
+dependency of the rest of the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validate import FloatArray, check_positive_int
+
+IntArray = NDArray[np.intp]
+
+
+def one_hot(labels: ArrayLike, n_classes: int) -> FloatArray:
+    """Rows of the identity: ``Y[n, labels[n]] = 1``, every other entry 0.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (N,)
+        Each in ``range(n_classes)``.
+    n_classes : int
+        K.
+
+    Returns
+    -------
+    Y : ndarray, shape (N, K)
+
+    Examples
+    --------
+    >>> one_hot([2, 0], 3)
+    array([[0., 0., 1.],
+           [1., 0., 0.]])
+    """
+    n_classes = check_positive_int("n_classes", n_classes)
+    labels_ = np.asarray(labels)
+    if labels_.ndim != 1 or labels_.dtype.kind not in "iu":
+        raise ValueError(
+            f"labels has shape {labels_.shape} and dtype {labels_.dtype}; "
+            "expected (N,) integers"
+        )
+    if labels_.size and not (labels_.min() >= 0 and labels_.max() < n_classes):
+        raise ValueError(
+            f"labels has values in [{labels_.min()}, {labels_.max()}]; "
+            f"expected 0 <= label < n_classes = {n_classes}"
+        )
+    Y: FloatArray = np.eye(n_classes)[labels_]
+    return Y
+
+
+def stratified_split(
+    labels: ArrayLike, test_fraction: float, *, rng: np.random.Generator
+) -> tuple[IntArray, IntArray]:
+    """Indices of a train/test split that keeps each class's proportion.
+
+    For every class, ``round(test_fraction * count)`` of its samples, drawn
+    with ``rng``, go to the test set and the rest to the training set. Both
+    index arrays come back shuffled.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (N,)
+    test_fraction : float
+        In (0, 1).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    train_idx, test_idx : ndarray of int
+        Disjoint; together they are ``range(N)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([0] * 8 + [1] * 4)
+    >>> train, test = stratified_split(labels, 0.25, rng=np.random.default_rng(0))
+    >>> np.bincount(labels[test]), np.bincount(labels[train])
+    (array([2, 1]), array([6, 3]))
+    """
+    labels_ = np.asarray(labels)
+    if labels_.ndim != 1 or labels_.dtype.kind not in "iu":
+        raise ValueError(
+            f"labels has shape {labels_.shape} and dtype {labels_.dtype}; "
+            "expected (N,) integers"
+        )
+    fraction = float(test_fraction)
+    if not 0 < fraction < 1:
+        raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction!r}")
+    train: list[IntArray] = []
+    test: list[IntArray] = []
+    for label in np.unique(labels_):
+        members = rng.permutation(np.flatnonzero(labels_ == label))
+        n_test = round(fraction * members.size)
+        test.append(members[:n_test])
+        train.append(members[n_test:])
+    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
+
+
+@dataclass(frozen=True)
+class Digits:
+    """A train/test split of the digits.
+
+    Attributes
+    ----------
+    X_train, X_test : ndarray, shape (N, 64)
+        Pixels scaled to [0, 1]; row n is image n read row by row
+        (``X.reshape(-1, 8, 8)`` gives the images,
+        ``X.reshape(-1, 1, 8, 8)`` the (N, C, H, W) layout of a CNN).
+    y_train, y_test : ndarray of int, shape (N,)
+        Labels 0-9.
+    Y_train, Y_test : ndarray, shape (N, 10)
+        The labels one-hot encoded.
+    """
+
+    X_train: FloatArray
+    y_train: IntArray
+    Y_train: FloatArray
+    X_test: FloatArray
+    y_test: IntArray
+    Y_test: FloatArray
+
+
+def load_digits(*, test_fraction: float = 0.25, seed: int = 0) -> Digits:
+    """The 1797 scikit-learn digits, scaled, one-hot encoded and split.
+
+    Pixel values 0-16 are divided by 16. The split is
+    :func:`stratified_split` with ``np.random.default_rng(seed)``, so the
+    same seed always gives the same split.
+
+    Parameters
+    ----------
+    test_fraction : float
+        Share of each digit that goes to the test set, in (0, 1).
+    seed : int
+        Seed of the split.
+
+    Returns
+    -------
+    digits : Digits
+
+    Raises
+    ------
+    ImportError
+        If scikit-learn is not installed (``pip install scikit-learn``).
+
+    Examples
+    --------
+    >>> digits = load_digits()
+    >>> digits.X_train.shape, digits.Y_test.shape
+    ((1347, 64), (450, 10))
+    >>> float(digits.X_train.min()), float(digits.X_train.max())
+    (0.0, 1.0)
+    """
+    try:
+        from sklearn import datasets  # type: ignore[import-untyped]
+    except ImportError as error:
+        raise ImportError(
+            "load_digits needs scikit-learn, which ships the digits data: "
+            "pip install scikit-learn (or the package's [docs] extra)"
+        ) from error
+    bunch = datasets.load_digits()
+    X = np.asarray(bunch.data, dtype=np.float64) / 16.0
+    y = np.asarray(bunch.target, dtype=np.intp)
+    train, test = stratified_split(y, test_fraction, rng=np.random.default_rng(seed))
+    Y = one_hot(y, 10)
+    return Digits(X[train], y[train], Y[train], X[test], y[test], Y[test])

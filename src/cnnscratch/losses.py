@@ -1,0 +1,234 @@
+"""Losses and their gradients: mean squared error and softmax cross-entropy.
+
+Every loss here is a mean over the N samples of a batch, so its gradient
+carries a factor 1/N. Gradients have the shape of the argument they are taken
+with respect to (the transpose of the numerator-layout derivative).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validate import FloatArray, check_array
+
+
+def _pair(name: str, value: ArrayLike, Y: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    value_ = check_array(name, value, ("N", "K"))
+    Y_ = check_array(
+        "Y", Y, ("N", "K"), N=(value_.shape[0], name), K=(value_.shape[1], name)
+    )
+    return value_, Y_
+
+
+def mse(Y_hat: ArrayLike, Y: ArrayLike) -> float:
+    """Mean squared error L = (1 / (N K)) Σ_n Σ_k (ŷ_nk − y_nk)².
+
+    The mean runs over every entry, as in ``torch.nn.MSELoss()``.
+
+    Parameters
+    ----------
+    Y_hat : ndarray, shape (N, K)
+        Predictions.
+    Y : ndarray, shape (N, K)
+        Targets.
+
+    Returns
+    -------
+    L : float
+
+    Notes
+    -----
+    Part 2, eq. (2.11).
+
+    Examples
+    --------
+    >>> mse([[1.0, 2.0]], [[1.0, 0.0]])
+    2.0
+    """
+    Y_hat_, Y_ = _pair("Y_hat", Y_hat, Y)
+    return float(np.mean((Y_hat_ - Y_) ** 2))
+
+
+def mse_gradient(Y_hat: ArrayLike, Y: ArrayLike) -> FloatArray:
+    """Gradient of :func:`mse` with respect to the predictions: 2 (Ŷ − Y) / (N K).
+
+    Parameters
+    ----------
+    Y_hat : ndarray, shape (N, K)
+    Y : ndarray, shape (N, K)
+
+    Returns
+    -------
+    dY_hat : ndarray, shape (N, K)
+
+    Notes
+    -----
+    Part 2, eq. (2.11).
+
+    Examples
+    --------
+    >>> mse_gradient([[1.0, 2.0]], [[1.0, 0.0]])
+    array([[0., 2.]])
+    """
+    Y_hat_, Y_ = _pair("Y_hat", Y_hat, Y)
+    return 2 * (Y_hat_ - Y_) / Y_.size
+
+
+def log_softmax(Z: ArrayLike) -> FloatArray:
+    """Row-wise log-probabilities log s = z − logsumexp(z), computed stably.
+
+    logsumexp(z) = m + log Σ_j e^(z_j − m) with m = max_j z_j: every
+    exponent is ≤ 0, so nothing overflows, and the largest term is exactly 1,
+    so the logarithm never sees 0.
+
+    Parameters
+    ----------
+    Z : ndarray, shape (N, K)
+        Logits.
+
+    Returns
+    -------
+    log_S : ndarray, shape (N, K)
+
+    Notes
+    -----
+    Part 2, eq. (2.12).
+
+    Examples
+    --------
+    >>> log_softmax([[1e4, 0.0]])
+    array([[     0., -10000.]])
+    """
+    Z_ = check_array("Z", Z, ("N", "K"))
+    m = Z_.max(axis=1, keepdims=True)
+    shifted = Z_ - m
+    log_S: FloatArray = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return log_S
+
+
+def cross_entropy(P: ArrayLike, Y: ArrayLike) -> float:
+    """Cross-entropy of probabilities: L = −(1/N) Σ_n Σ_k y_nk log p_nk.
+
+    This is the unfused form, on probabilities that a softmax has already
+    produced; it is here to show that its composition with the softmax
+    Jacobian gives the fused gradient. Train with
+    :func:`softmax_cross_entropy`, which never takes the log of a rounded-off
+    probability.
+
+    Parameters
+    ----------
+    P : ndarray, shape (N, K)
+        Predicted probabilities (each row sums to 1), all > 0.
+    Y : ndarray, shape (N, K)
+        Targets: one-hot rows, or any rows of probabilities.
+
+    Returns
+    -------
+    L : float
+
+    Notes
+    -----
+    Part 2, eq. (2.12).
+
+    Examples
+    --------
+    >>> round(cross_entropy([[0.5, 0.5]], [[1.0, 0.0]]), 4)
+    0.6931
+    """
+    P_, Y_ = _pair("P", P, Y)
+    if np.any(P_ <= 0):
+        raise ValueError("P has entries <= 0; expected probabilities > 0")
+    return float(-np.sum(Y_ * np.log(P_)) / P_.shape[0])
+
+
+def cross_entropy_gradient(P: ArrayLike, Y: ArrayLike) -> FloatArray:
+    """Gradient of :func:`cross_entropy` with respect to P: −Y / (N P).
+
+    Parameters
+    ----------
+    P : ndarray, shape (N, K), entries > 0
+    Y : ndarray, shape (N, K)
+
+    Returns
+    -------
+    dP : ndarray, shape (N, K)
+
+    Notes
+    -----
+    Part 2, eq. (2.13).
+
+    Examples
+    --------
+    >>> cross_entropy_gradient([[0.5, 0.5]], [[1.0, 0.0]])
+    array([[-2., -0.]])
+    """
+    P_, Y_ = _pair("P", P, Y)
+    if np.any(P_ <= 0):
+        raise ValueError("P has entries <= 0; expected probabilities > 0")
+    dP: FloatArray = -Y_ / (P_.shape[0] * P_)
+    return dP
+
+
+def softmax_cross_entropy(Z: ArrayLike, Y: ArrayLike) -> float:
+    """Softmax followed by cross-entropy, from logits, in log-sum-exp form.
+
+    L = (1/N) Σ_n (logsumexp(z_n) − Σ_k y_nk z_nk) for rows of Y that sum
+    to 1 (one-hot labels). Finite for logits of any finite size.
+
+    Parameters
+    ----------
+    Z : ndarray, shape (N, K)
+        Logits (the last dense layer's output, before any softmax).
+    Y : ndarray, shape (N, K)
+        Targets: one-hot rows, or rows of probabilities.
+
+    Returns
+    -------
+    L : float
+
+    Notes
+    -----
+    Part 2, eq. (2.12). Equals ``torch.nn.functional.cross_entropy``
+    with class-index targets when Y is one-hot.
+
+    Examples
+    --------
+    >>> softmax_cross_entropy([[1e4, 0.0, -1e4]], [[0.0, 1.0, 0.0]])
+    10000.0
+    """
+    Z_, Y_ = _pair("Z", Z, Y)
+    return float(-np.sum(Y_ * log_softmax(Z_)) / Z_.shape[0])
+
+
+def softmax_cross_entropy_gradient(Z: ArrayLike, Y: ArrayLike) -> FloatArray:
+    """The fused gradient of :func:`softmax_cross_entropy`: dZ = (P − Y) / N.
+
+    P = softmax(Z). The softmax Jacobian diag(p) − p pᵀ times the
+    cross-entropy gradient −y / p collapses to p − y when each row of Y
+    sums to 1; no division by a probability is ever computed.
+
+    Parameters
+    ----------
+    Z : ndarray, shape (N, K)
+        Logits.
+    Y : ndarray, shape (N, K)
+        Targets whose rows sum to 1.
+
+    Returns
+    -------
+    dZ : ndarray, shape (N, K)
+
+    Notes
+    -----
+    Part 2, eq. (2.14).
+
+    Examples
+    --------
+    >>> softmax_cross_entropy_gradient([[0.0, 0.0]], [[1.0, 0.0]])
+    array([[-0.5,  0.5]])
+    """
+    Z_, Y_ = _pair("Z", Z, Y)
+    P = np.exp(log_softmax(Z_))
+    dZ: FloatArray = (P - Y_) / Z_.shape[0]
+    return dZ

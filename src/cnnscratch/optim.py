@@ -1,0 +1,264 @@
+"""Optimisers: SGD with momentum and Adam.
+
+Each update rule is a plain function of arrays (one function per equation),
+and a small class keeps the per-parameter state (velocity, moments, step
+count) between steps. The classes update a model's parameters **in place**,
+given two dicts with the same keys, name → parameter and name → gradient,
+as :meth:`cnnscratch.network.Sequential.parameters` and
+:meth:`~cnnscratch.network.Sequential.gradients` return them.
+
+Both follow PyTorch's definitions (``torch.optim.SGD`` with ``dampening=0``
+and ``nesterov=False``, ``torch.optim.Adam`` without weight decay), so the
+two can be compared step by step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validate import FloatArray, check_array, check_positive, check_positive_int
+
+Params = Mapping[str, FloatArray]
+
+
+def _check_like(
+    name: str, value: ArrayLike, shape: tuple[int, ...], source: str
+) -> FloatArray:
+    """Check that ``value`` is a finite float array of exactly ``shape``."""
+    array = check_array(name, value, tuple(f"d{i}" for i in range(np.ndim(value))))
+    if array.shape != tuple(shape):
+        raise ValueError(
+            f"{name} has shape {array.shape}; expected {tuple(shape)} to match {source}"
+        )
+    return array
+
+
+def _like(name: str, value: ArrayLike, like: FloatArray) -> FloatArray:
+    return _check_like(name, value, like.shape, "param")
+
+
+def _fraction(name: str, value: float) -> float:
+    number = float(value)
+    if not 0 <= number < 1:
+        raise ValueError(f"{name} must be in [0, 1); got {value!r}")
+    return number
+
+
+def sgd_momentum_update(
+    param: ArrayLike,
+    grad: ArrayLike,
+    velocity: ArrayLike,
+    *,
+    lr: float,
+    momentum: float = 0.0,
+) -> tuple[FloatArray, FloatArray]:
+    """One step of SGD with momentum: v ← μ v + g, θ ← θ − η v.
+
+    With μ = 0 this is plain gradient descent, θ ← θ − η g.
+
+    Parameters
+    ----------
+    param : ndarray, any shape
+        θ, the parameter.
+    grad : ndarray, same shape as param
+        g, the gradient of the loss with respect to θ.
+    velocity : ndarray, same shape as param
+        v from the previous step (zeros before the first).
+    lr : float
+        η > 0, the learning rate.
+    momentum : float
+        μ in [0, 1).
+
+    Returns
+    -------
+    param : ndarray, same shape
+        The updated θ (a new array).
+    velocity : ndarray, same shape
+        The updated v.
+
+    Notes
+    -----
+    Part 2, eq. (2.19).
+
+    Examples
+    --------
+    >>> sgd_momentum_update([1.0], [2.0], [1.0], lr=0.1, momentum=0.5)
+    (array([0.75]), array([2.5]))
+    """
+    param_ = check_array("param", param, tuple(f"d{i}" for i in range(np.ndim(param))))
+    grad_ = _like("grad", grad, param_)
+    velocity_ = _like("velocity", velocity, param_)
+    lr = check_positive("lr", lr)
+    momentum = _fraction("momentum", momentum)
+    velocity_ = momentum * velocity_ + grad_
+    return param_ - lr * velocity_, velocity_
+
+
+def adam_update(
+    param: ArrayLike,
+    grad: ArrayLike,
+    m: ArrayLike,
+    v: ArrayLike,
+    t: int,
+    *,
+    lr: float,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """One step of Adam.
+
+    m ← β₁ m + (1 − β₁) g, v ← β₂ v + (1 − β₂) g², then with the bias
+    corrections m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ),
+    θ ← θ − η m̂ / (√v̂ + ε).
+
+    Parameters
+    ----------
+    param : ndarray, any shape
+        θ.
+    grad : ndarray, same shape as param
+        g.
+    m, v : ndarray, same shape as param
+        First and second moment estimates from the previous step (zeros
+        before the first).
+    t : int
+        The step number, starting at 1.
+    lr : float
+        η > 0.
+    beta1, beta2 : float
+        Decay rates in [0, 1).
+    eps : float
+        ε > 0, keeps the division finite.
+
+    Returns
+    -------
+    param, m, v : ndarray, same shape as param
+        The updated θ, m and v.
+
+    Notes
+    -----
+    Part 2, eq. (2.20).
+
+    Examples
+    --------
+    The first step moves every entry by about η, whatever the gradient's size:
+
+    >>> p, m, v = adam_update([1.0, 1.0], [100.0, -0.01], [0, 0], [0, 0], 1, lr=0.1)
+    >>> p
+    array([0.9, 1.1])
+    """
+    param_ = check_array("param", param, tuple(f"d{i}" for i in range(np.ndim(param))))
+    grad_ = _like("grad", grad, param_)
+    m_ = _like("m", m, param_)
+    v_ = _like("v", v, param_)
+    t = check_positive_int("t", t)
+    lr = check_positive("lr", lr)
+    beta1 = _fraction("beta1", beta1)
+    beta2 = _fraction("beta2", beta2)
+    eps = check_positive("eps", eps)
+    m_ = beta1 * m_ + (1 - beta1) * grad_
+    v_ = beta2 * v_ + (1 - beta2) * grad_**2
+    m_hat = m_ / (1 - beta1**t)
+    v_hat = v_ / (1 - beta2**t)
+    return param_ - lr * m_hat / (np.sqrt(v_hat) + eps), m_, v_
+
+
+def _check_same_keys(params: Params, grads: Params) -> None:
+    if set(params) != set(grads):
+        raise ValueError(
+            f"grads has keys {sorted(grads)}; expected the keys of params "
+            f"{sorted(params)}"
+        )
+
+
+class SGD:
+    """Stochastic gradient descent with momentum (eq. (2.19)), in place.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate η > 0.
+    momentum : float
+        μ in [0, 1); 0 gives plain SGD.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> params = {"w": np.array([1.0])}
+    >>> SGD(lr=0.1).step(params, {"w": np.array([2.0])})
+    >>> params["w"]
+    array([0.8])
+    """
+
+    def __init__(self, lr: float = 0.1, momentum: float = 0.0) -> None:
+        self.lr = check_positive("lr", lr)
+        self.momentum = _fraction("momentum", momentum)
+        self.velocity: dict[str, FloatArray] = {}
+
+    def step(self, params: Params, grads: Params) -> None:
+        """Update every array in ``params`` in place from ``grads`` (same keys)."""
+        _check_same_keys(params, grads)
+        for name, param in params.items():
+            velocity = self.velocity.get(name, np.zeros_like(param))
+            new, self.velocity[name] = sgd_momentum_update(
+                param, grads[name], velocity, lr=self.lr, momentum=self.momentum
+            )
+            param[...] = new
+
+
+class Adam:
+    """Adam (eq. (2.20)), in place, with PyTorch's default hyper-parameters.
+
+    Parameters
+    ----------
+    lr : float
+        η > 0.
+    beta1, beta2 : float
+        Moment decay rates in [0, 1).
+    eps : float
+        ε > 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> params = {"w": np.array([1.0, 1.0])}
+    >>> Adam(lr=0.01).step(params, {"w": np.array([3.0, -0.5])})
+    >>> params["w"]
+    array([0.99, 1.01])
+    """
+
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+    ) -> None:
+        self.lr = check_positive("lr", lr)
+        self.beta1 = _fraction("beta1", beta1)
+        self.beta2 = _fraction("beta2", beta2)
+        self.eps = check_positive("eps", eps)
+        self.t = 0
+        self.m: dict[str, FloatArray] = {}
+        self.v: dict[str, FloatArray] = {}
+
+    def step(self, params: Params, grads: Params) -> None:
+        """Update every array in ``params`` in place from ``grads`` (same keys)."""
+        _check_same_keys(params, grads)
+        self.t += 1
+        for name, param in params.items():
+            new, self.m[name], self.v[name] = adam_update(
+                param,
+                grads[name],
+                self.m.get(name, np.zeros_like(param)),
+                self.v.get(name, np.zeros_like(param)),
+                self.t,
+                lr=self.lr,
+                beta1=self.beta1,
+                beta2=self.beta2,
+                eps=self.eps,
+            )
+            param[...] = new

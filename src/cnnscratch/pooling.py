@@ -1,0 +1,489 @@
+"""Max-pooling, average pooling and flatten: forward and backward.
+
+Max-pooling routes each output's gradient to the one input that was the
+maximum of its window. When several inputs tie for the maximum, the
+**first maximum in row-major window order** wins (as in PyTorch), and it
+alone receives the gradient. Where windows overlap (stride smaller than the
+kernel), an input can be the maximum of several windows and then receives
+the sum of their gradients.
+
+Shapes: inputs ``(N, C, H, W)``, outputs ``(N, C, OH, OW)`` with
+``OH = ⌊(H − KH) / s⌋ + 1`` (no padding, no dilation). The kernel and stride
+are an ``int`` or an ``(h, w)`` pair; the stride defaults to the kernel size.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import ArrayLike, NDArray
+
+from ._validate import FloatArray, check_array
+from .conv import IntOrPair, Pair, as_pair
+
+
+class PoolCache(NamedTuple):
+    """What the pooling backward functions need from the forward pass.
+
+    ``X_shape`` is (N, C, H, W); ``argmax`` (max-pooling only) has shape
+    (N, C, OH, OW) and holds the row-major index, inside its window, of the
+    input each output copied.
+    """
+
+    X_shape: tuple[int, ...]
+    kernel: Pair
+    stride: Pair
+    argmax: NDArray[np.intp] | None
+
+
+def _pool_geometry(
+    X: ArrayLike, kernel: IntOrPair, stride: IntOrPair | None
+) -> tuple[FloatArray, Pair, Pair, Pair]:
+    X_ = check_array("X", X, ("N", "C", "H", "W"))
+    k = as_pair("kernel", kernel, minimum=1)
+    s = k if stride is None else as_pair("stride", stride, minimum=1)
+    H, W = X_.shape[2:]
+    if k[0] > H or k[1] > W:
+        raise ValueError(
+            f"kernel (KH, KW) = {k} is larger than the input (H, W) = {(H, W)}"
+        )
+    out = ((H - k[0]) // s[0] + 1, (W - k[1]) // s[1] + 1)
+    return X_, k, s, out
+
+
+def _check_upstream(dY: ArrayLike, cache: PoolCache) -> FloatArray:
+    N, C, H, W = cache.X_shape
+    (KH, KW), (sh, sw) = cache.kernel, cache.stride
+    OH, OW = (H - KH) // sh + 1, (W - KW) // sw + 1
+    return check_array(
+        "dY",
+        dY,
+        ("N", "C", "OH", "OW"),
+        N=(N, "X"),
+        C=(C, "X"),
+        OH=(OH, "the forward output"),
+        OW=(OW, "the forward output"),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Max-pooling, the loop reference. Part 3, eqs. (3.9) and (3.10)
+
+
+def maxpool2d_forward_loops(
+    X: ArrayLike, kernel: IntOrPair = 2, *, stride: IntOrPair | None = None
+) -> tuple[FloatArray, PoolCache]:
+    """Max-pooling forward pass, one loop per index (the reference).
+
+    Y[n, c, i, j] = max over (u, v) of X[n, c, i s + u, j s + v].
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, C, H, W)
+    kernel : int or (KH, KW)
+    stride : int or (int, int), optional
+        Defaults to ``kernel`` (non-overlapping windows).
+
+    Returns
+    -------
+    Y : ndarray, shape (N, C, OH, OW)
+    cache : PoolCache
+        Holds the winner of each window: its row-major index ``u·KW + v``,
+        the first maximum when several entries tie.
+
+    Notes
+    -----
+    Part 3, eq. (3.9).
+
+    Examples
+    --------
+    >>> X = np.array([[[[1, 5, 2, 2], [3, 5, 2, 0]]]])
+    >>> Y, cache = maxpool2d_forward_loops(X, 2)
+    >>> Y[0, 0], cache.argmax[0, 0]  # both windows have ties
+    (array([[5., 2.]]), array([[1, 0]]))
+    """
+    X_, (KH, KW), (sh, sw), (OH, OW) = _pool_geometry(X, kernel, stride)
+    # --8<-- [start:maxpool_loops]
+    N, C = X_.shape[:2]
+    Y = np.zeros((N, C, OH, OW), dtype=X_.dtype)
+    argmax = np.zeros((N, C, OH, OW), dtype=np.intp)
+    for n in range(N):
+        for c in range(C):
+            for i in range(OH):
+                for j in range(OW):
+                    best, best_index = -np.inf, 0
+                    for u in range(KH):
+                        for v in range(KW):
+                            x = X_[n, c, i * sh + u, j * sw + v]
+                            if x > best:  # strictly greater: the first maximum stays
+                                best, best_index = x, u * KW + v
+                    Y[n, c, i, j] = best
+                    argmax[n, c, i, j] = best_index
+    # --8<-- [end:maxpool_loops]
+    return Y, PoolCache(X_.shape, (KH, KW), (sh, sw), argmax)
+
+
+def maxpool2d_backward_loops(dY: ArrayLike, cache: PoolCache) -> FloatArray:
+    """Max-pooling backward pass, one loop per index (the reference).
+
+    Each dY[n, c, i, j] goes to the one input its window copied; inputs that
+    win several (overlapping) windows receive the sum.
+
+    Parameters
+    ----------
+    dY : ndarray, shape (N, C, OH, OW)
+    cache : PoolCache
+        From :func:`maxpool2d_forward_loops` or :func:`maxpool2d_forward`.
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C, H, W)
+
+    Notes
+    -----
+    Part 3, eq. (3.10).
+
+    Examples
+    --------
+    >>> X = np.array([[[[1, 5, 2, 2], [3, 5, 2, 0]]]])
+    >>> _, cache = maxpool2d_forward_loops(X, 2)
+    >>> maxpool2d_backward_loops([[[[10, 20]]]], cache)[0, 0]
+    array([[ 0., 10., 20.,  0.],
+           [ 0.,  0.,  0.,  0.]])
+    """
+    dY_ = _check_upstream(dY, cache)
+    argmax = _require_argmax(cache)
+    # --8<-- [start:maxpool_backward_loops]
+    (_, KW), (sh, sw) = cache.kernel, cache.stride
+    N, C, OH, OW = dY_.shape
+    dX = np.zeros(cache.X_shape, dtype=dY_.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(OH):
+                for j in range(OW):
+                    u, v = divmod(int(argmax[n, c, i, j]), KW)
+                    dX[n, c, i * sh + u, j * sw + v] += dY_[n, c, i, j]
+    # --8<-- [end:maxpool_backward_loops]
+    return dX
+
+
+def _require_argmax(cache: PoolCache) -> NDArray[np.intp]:
+    if cache.argmax is None:
+        raise ValueError(
+            "cache has no argmax; expected the cache of a max-pooling forward pass"
+        )
+    return cache.argmax
+
+
+# ---------------------------------------------------------------------------
+# Max-pooling, vectorised
+
+
+def _pool_windows(X: FloatArray, kernel: Pair, stride: Pair) -> FloatArray:
+    """View of every window: shape (N, C, OH, OW, KH, KW), no copy."""
+    view = sliding_window_view(X, kernel, axis=(2, 3))
+    return view[:, :, :: stride[0], :: stride[1]]
+
+
+def maxpool2d_forward(
+    X: ArrayLike, kernel: IntOrPair = 2, *, stride: IntOrPair | None = None
+) -> tuple[FloatArray, PoolCache]:
+    """Max-pooling forward pass (vectorised).
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, C, H, W)
+    kernel : int or (KH, KW)
+    stride : int or (int, int), optional
+        Defaults to ``kernel`` (non-overlapping windows).
+
+    Returns
+    -------
+    Y : ndarray, shape (N, C, OH, OW)
+        ``OH = ⌊(H − KH) / s⌋ + 1``; rows and columns the stride does not
+        reach are ignored.
+    cache : PoolCache
+        The winner of each window (``np.argmax`` returns the first maximum in
+        row-major order, the site's tie policy).
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite 4-D array, ``kernel`` or ``stride`` is not
+        a positive int or pair, or the kernel is larger than the input.
+
+    Notes
+    -----
+    Part 3, eq. (3.9); equal to :func:`maxpool2d_forward_loops`.
+
+    Examples
+    --------
+    >>> X = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> Y, cache = maxpool2d_forward(X, 2)
+    >>> Y[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    """
+    X_, k, s, _ = _pool_geometry(X, kernel, stride)
+    win = _pool_windows(X_, k, s)
+    flat = win.reshape(*win.shape[:4], k[0] * k[1])  # (N, C, OH, OW, KH·KW)
+    argmax = np.argmax(flat, axis=-1)  # first maximum on ties
+    Y = np.take_along_axis(flat, argmax[..., None], axis=-1)[..., 0]
+    return Y, PoolCache(X_.shape, k, s, argmax)
+
+
+def maxpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
+    """Max-pooling backward pass (vectorised): route dY to each window's winner.
+
+    Parameters
+    ----------
+    dY : ndarray, shape (N, C, OH, OW)
+    cache : PoolCache
+        From :func:`maxpool2d_forward` or :func:`maxpool2d_forward_loops`.
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C, H, W)
+        Zero except at window winners; a winner of several overlapping windows
+        receives the sum of their gradients.
+
+    Notes
+    -----
+    Part 3, eq. (3.10); equal to :func:`maxpool2d_backward_loops`.
+
+    Examples
+    --------
+    >>> X = np.array([[[[0, 1, 0], [0, 9, 0], [0, 0, 0]]]])
+    >>> _, cache = maxpool2d_forward(X, 2, stride=1)  # 9 wins all four windows
+    >>> maxpool2d_backward(np.ones((1, 1, 2, 2)), cache)[0, 0]
+    array([[0., 0., 0.],
+           [0., 4., 0.],
+           [0., 0., 0.]])
+    """
+    dY_ = _check_upstream(dY, cache)
+    argmax = _require_argmax(cache)
+    (KH, KW), (sh, sw) = cache.kernel, cache.stride
+    OH, OW = dY_.shape[2:]
+    dX = np.zeros(cache.X_shape, dtype=dY_.dtype)
+    for u in range(KH):
+        for v in range(KW):
+            routed = np.where(argmax == u * KW + v, dY_, 0.0)
+            rows = slice(u, u + sh * (OH - 1) + 1, sh)
+            columns = slice(v, v + sw * (OW - 1) + 1, sw)
+            dX[:, :, rows, columns] += routed  # += : windows may overlap
+    return dX
+
+
+# ---------------------------------------------------------------------------
+# Average pooling. Part 3, eq. (3.11)
+
+
+def avgpool2d_forward_loops(
+    X: ArrayLike, kernel: IntOrPair = 2, *, stride: IntOrPair | None = None
+) -> tuple[FloatArray, PoolCache]:
+    """Average pooling forward pass, one loop per index (the reference).
+
+    Y[n, c, i, j] = (1 / (KH·KW)) Σ_{u, v} X[n, c, i s + u, j s + v].
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, C, H, W)
+    kernel : int or (KH, KW)
+    stride : int or (int, int), optional
+        Defaults to ``kernel``.
+
+    Returns
+    -------
+    Y : ndarray, shape (N, C, OH, OW)
+    cache : PoolCache
+
+    Notes
+    -----
+    Part 3, eq. (3.11).
+
+    Examples
+    --------
+    >>> Y, _ = avgpool2d_forward_loops(np.arange(16.0).reshape(1, 1, 4, 4), 2)
+    >>> Y[0, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
+    """
+    X_, (KH, KW), (sh, sw), (OH, OW) = _pool_geometry(X, kernel, stride)
+    N, C = X_.shape[:2]
+    Y = np.zeros((N, C, OH, OW), dtype=X_.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(OH):
+                for j in range(OW):
+                    total = 0.0
+                    for u in range(KH):
+                        for v in range(KW):
+                            total += X_[n, c, i * sh + u, j * sw + v]
+                    Y[n, c, i, j] = total / (KH * KW)
+    return Y, PoolCache(X_.shape, (KH, KW), (sh, sw), None)
+
+
+def avgpool2d_backward_loops(dY: ArrayLike, cache: PoolCache) -> FloatArray:
+    """Average pooling backward pass, one loop per index (the reference).
+
+    Every input of a window receives dY / (KH·KW); overlaps accumulate.
+
+    Parameters
+    ----------
+    dY : ndarray, shape (N, C, OH, OW)
+    cache : PoolCache
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C, H, W)
+
+    Notes
+    -----
+    Part 3, eq. (3.12).
+
+    Examples
+    --------
+    >>> _, cache = avgpool2d_forward_loops(np.zeros((1, 1, 2, 3)), 2, stride=1)
+    >>> avgpool2d_backward_loops([[[[4.0, 8.0]]]], cache)[0, 0]
+    array([[1., 3., 2.],
+           [1., 3., 2.]])
+    """
+    dY_ = _check_upstream(dY, cache)
+    (KH, KW), (sh, sw) = cache.kernel, cache.stride
+    N, C, OH, OW = dY_.shape
+    dX = np.zeros(cache.X_shape, dtype=dY_.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(OH):
+                for j in range(OW):
+                    for u in range(KH):
+                        for v in range(KW):
+                            share = dY_[n, c, i, j] / (KH * KW)
+                            dX[n, c, i * sh + u, j * sw + v] += share
+    return dX
+
+
+def avgpool2d_forward(
+    X: ArrayLike, kernel: IntOrPair = 2, *, stride: IntOrPair | None = None
+) -> tuple[FloatArray, PoolCache]:
+    """Average pooling forward pass (vectorised).
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, C, H, W)
+    kernel : int or (KH, KW)
+    stride : int or (int, int), optional
+        Defaults to ``kernel``.
+
+    Returns
+    -------
+    Y : ndarray, shape (N, C, OH, OW)
+    cache : PoolCache
+
+    Notes
+    -----
+    Part 3, eq. (3.11); equal to :func:`avgpool2d_forward_loops`.
+
+    Examples
+    --------
+    >>> Y, _ = avgpool2d_forward(np.arange(16.0).reshape(1, 1, 4, 4), 2)
+    >>> Y[0, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
+    """
+    X_, k, s, _ = _pool_geometry(X, kernel, stride)
+    Y = _pool_windows(X_, k, s).mean(axis=(4, 5))
+    return Y, PoolCache(X_.shape, k, s, None)
+
+
+def avgpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
+    """Average pooling backward pass (vectorised).
+
+    Parameters
+    ----------
+    dY : ndarray, shape (N, C, OH, OW)
+    cache : PoolCache
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C, H, W)
+
+    Notes
+    -----
+    Part 3, eq. (3.12); equal to :func:`avgpool2d_backward_loops`.
+
+    Examples
+    --------
+    >>> _, cache = avgpool2d_forward(np.zeros((1, 1, 2, 4)), 2)
+    >>> avgpool2d_backward([[[[4.0, 8.0]]]], cache)[0, 0]
+    array([[1., 1., 2., 2.],
+           [1., 1., 2., 2.]])
+    """
+    dY_ = _check_upstream(dY, cache)
+    (KH, KW), (sh, sw) = cache.kernel, cache.stride
+    OH, OW = dY_.shape[2:]
+    share = dY_ / (KH * KW)
+    dX = np.zeros(cache.X_shape, dtype=dY_.dtype)
+    for u in range(KH):
+        for v in range(KW):
+            rows = slice(u, u + sh * (OH - 1) + 1, sh)
+            columns = slice(v, v + sw * (OW - 1) + 1, sw)
+            dX[:, :, rows, columns] += share
+    return dX
+
+
+# ---------------------------------------------------------------------------
+# Flatten: the bridge from feature maps to a dense layer
+
+
+def flatten_forward(X: ArrayLike) -> tuple[FloatArray, tuple[int, ...]]:
+    """Reshape feature maps (N, C, H, W) to rows (N, C·H·W) for a dense layer.
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, C, H, W)
+
+    Returns
+    -------
+    Z : ndarray, shape (N, C·H·W)
+        Row n lists image n's entries in (c, h, w) row-major order.
+    cache : tuple of int
+        ``X``'s shape, what :func:`flatten_backward` needs.
+
+    Examples
+    --------
+    >>> Z, shape = flatten_forward(np.zeros((2, 3, 4, 5)))
+    >>> Z.shape, shape
+    ((2, 60), (2, 3, 4, 5))
+    """
+    X_ = check_array("X", X, ("N", "C", "H", "W"))
+    return X_.reshape(X_.shape[0], -1), X_.shape
+
+
+def flatten_backward(dZ: ArrayLike, cache: tuple[int, ...]) -> FloatArray:
+    """Reshape the gradient (N, C·H·W) back to the feature maps' shape.
+
+    A reshape moves no number, so its Jacobian is the identity and the
+    backward pass is the inverse reshape.
+
+    Parameters
+    ----------
+    dZ : ndarray, shape (N, C·H·W)
+    cache : tuple of int
+        ``(N, C, H, W)`` from :func:`flatten_forward`.
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C, H, W)
+
+    Examples
+    --------
+    >>> flatten_backward(np.arange(4.0).reshape(1, 4), (1, 1, 2, 2))[0, 0]
+    array([[0., 1.],
+           [2., 3.]])
+    """
+    N, C, H, W = cache
+    dZ_ = check_array("dZ", dZ, ("N", "CHW"), N=(N, "X"), CHW=(C * H * W, "X"))
+    return dZ_.reshape(cache)

@@ -1,0 +1,82 @@
+"""The command line: help, a short run, and one-line errors for bad options."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnnscratch.checkpoint import load_parameters
+from cnnscratch.cli import build_model, main
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m cnnscratch ...`` in a subprocess, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "cnnscratch", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "100"},
+    )
+
+
+def test_help_documents_every_option() -> None:
+    result = run("train", "--help")
+    assert result.returncode == 0
+    for option in ("--model", "--epochs", "--batch-size", "--lr", "--seed"):
+        assert option in result.stdout
+    for option in ("--output", "--no-progress"):
+        assert option in result.stdout
+    assert "(default: cnn)" in result.stdout
+    assert "default: None" not in result.stdout
+
+
+def test_a_short_run_prints_accuracy_shows_progress_and_saves(tmp_path: Path) -> None:
+    output = tmp_path / "mlp.npz"
+    result = run("train", "--model", "mlp", "--epochs", "2", "--output", str(output))
+    assert result.returncode == 0, result.stderr
+    assert "loss=" in result.stderr  # the tqdm bar with the running loss
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("test accuracy: ")
+    accuracy = float(lines[0].split()[2])
+    assert 0.5 < accuracy <= 1.0  # two epochs already beat chance (0.1) by far
+    assert lines[1] == f"parameters saved to {output}"
+    model = build_model("mlp", np.random.default_rng(99))
+    load_parameters(model, output)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--lr", "-0.1"], "argument --lr: '-0.1' is not a finite number > 0"),
+        (["--lr", "nan"], "argument --lr: 'nan' is not a finite number > 0"),
+        (["--epochs", "0"], "argument --epochs: '0' is not an integer >= 1"),
+        (["--batch-size", "2.5"], "argument --batch-size: '2.5' is not an integer"),
+        (["--seed", "-1"], "argument --seed: '-1' is not an integer >= 0"),
+        (["--model", "rnn"], "argument --model: invalid choice: 'rnn'"),
+        (["--output", "/nonexistent-folder/m.npz"], "the folder /nonexistent-folder"),
+        (["--output", "."], "--output . is a directory"),
+    ],
+)
+def test_bad_options_give_one_line_and_exit_2(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--no-progress", *args])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("python -m cnnscratch: error: ")
+    assert message in err
+
+
+def test_a_bad_option_from_the_shell_has_no_traceback() -> None:
+    result = run("train", "--epochs", "0")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
