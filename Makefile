@@ -60,8 +60,10 @@ lint: $(VENV)/.test-stamp
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Two workers; --dist loadfile keeps each test file on one worker, so the
+# browser tests share one site build.
 test: setup-test lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 bench: setup-docs
 	$(BIN)/python benchmarks/run.py

@@ -41,7 +41,7 @@ def main() -> int:
     results = []
     with tempfile.TemporaryDirectory() as site:
         build = timed(
-            [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", site],
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", site],
             cwd=ROOT,
             env=env,
         )

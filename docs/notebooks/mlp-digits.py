@@ -43,7 +43,7 @@ set_print_policy()
 # labels and keeps a quarter of each digit aside as a test set, with a fixed
 # seed.
 
-# %%
+# %% alt="The first 20 training images, 8 by 8 grey pixels each, titled with their labels 0 to 9."
 digits = load_digits(test_fraction=0.25, seed=0)
 print("train:", digits.X_train.shape, " test:", digits.X_test.shape)
 print("test images per digit:", np.bincount(digits.y_test))
@@ -85,7 +85,7 @@ print(
 )
 print(f"test accuracy: {test_accuracy:.1%}")
 
-# %%
+# %% alt="Left: cross-entropy on a log scale against the epoch, for every mini-batch and for the whole training and test sets, falling as training goes on. Right: training and test accuracy after each epoch, rising towards 1."
 steps_per_epoch = len(history.step_loss) // EPOCHS
 epochs = np.arange(1, EPOCHS + 1)
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
@@ -112,7 +112,7 @@ fig.tight_layout()
 # The confusion matrix counts, for every true digit (row), how often each
 # digit was predicted (column). Everything off the diagonal is a mistake.
 
-# %%
+# %% alt="Confusion matrix of the MLP on the test set: true digit by row, predicted digit by column, with almost all counts on the diagonal."
 predicted = predict(model, digits.X_test)
 confusion = np.zeros((10, 10), dtype=int)
 np.add.at(confusion, (digits.y_test, predicted), 1)
@@ -138,7 +138,7 @@ print("mistakes:", int(confusion.sum() - np.trace(confusion)), "of", confusion.s
 # Some of the misclassified test digits, with the true label and the
 # prediction. At 8×8 pixels several are hard for a person too.
 
-# %%
+# %% alt="The first misclassified test digits, each titled true label, arrow, predicted label."
 wrong = np.flatnonzero(predicted != digits.y_test)[:12]
 fig, axes = plt.subplots(1, max(len(wrong), 1), figsize=(1.0 * max(len(wrong), 1), 1.6))
 for ax, index in zip(np.atleast_1d(axes), wrong, strict=False):

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -36,8 +37,7 @@ def mkdocs_build(config: Path, site_dir: Path) -> subprocess.CompletedProcess[st
             "-m",
             "mkdocs",
             "build",
-            "--strict",
-            "-q",
+            "--strict",  # no -q: it hides the warnings --strict counts
             "-f",
             str(config),
             "-d",
@@ -49,6 +49,48 @@ def mkdocs_build(config: Path, site_dir: Path) -> subprocess.CompletedProcess[st
         cwd=config.parent,
         check=False,
     )
+
+
+def make_site(tmp_path: Path, pages: dict[str, str], notebooks: bool = False) -> Path:
+    """A throwaway MkDocs project using the project's hooks and extensions.
+
+    ``pages`` maps a path under ``docs/`` to its (dedented) text; with
+    ``notebooks``, ``*.py`` and ``*.ipynb`` files are notebook pages (not
+    executed: an ``.ipynb`` brings its stored outputs).
+    """
+    docs = tmp_path / "docs"
+    for name, text in pages.items():
+        path = docs / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    plugins = "plugins: []"
+    if notebooks:
+        plugins = textwrap.dedent("""\
+            plugins:
+              - mkdocs-jupyter:
+                  include: ["*.py", "*.ipynb"]
+                  execute: false
+                  cache: false
+            """)
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(
+        textwrap.dedent(f"""\
+            site_name: fixture
+            theme:
+              name: material
+              font: false
+            hooks:
+              - {ROOT / "tools" / "katex_hook.py"}
+              - {ROOT / "tools" / "notebook_pages_hook.py"}
+            markdown_extensions:
+              - pymdownx.arithmatex:
+                  generic: true
+            """)
+        + plugins
+        + "\n",
+        encoding="utf-8",
+    )
+    return config
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,9 @@ COLLECT = """() => {
     text: text.textContent,
     links: Array.from(document.querySelectorAll("a[href]"), (a) => a.href),
     ids: Array.from(document.querySelectorAll("[id]"), (e) => e.id),
+    outputs: Array.from(
+      article.querySelectorAll(".jp-OutputArea-output pre"), (e) => e.textContent
+    ),
     images: Array.from(article.querySelectorAll("img"), (img) => ({
       src: img.src, alt: img.alt, ok: img.complete && img.naturalWidth > 0,
     })),
@@ -139,6 +142,24 @@ def test_no_raw_tex_left_in_the_text(visits: dict[str, Visit], raw: str) -> None
     assert bad == []
 
 
+# What a notebook prints when a cell ends in a plotting call instead of
+# showing only the figure: `Text(0.5, 1.0, 'title')`, `<Figure size ...>`.
+OBJECT_REPR = re.compile(
+    r"^\[?(Text\(|Line2D\(|<matplotlib\.|<Figure size|<Axes)", re.M
+)
+
+
+def test_notebook_outputs_show_no_stray_object_reprs(
+    visits: dict[str, Visit],
+) -> None:
+    assert any(v.data["outputs"] for v in visits.values())
+    bad = {
+        u: [o for o in v.data["outputs"] if OBJECT_REPR.search(o)]
+        for u, v in visits.items()
+    }
+    assert {u: o for u, o in bad.items() if o} == {}
+
+
 def test_internal_links_and_anchors_resolve(
     visits: dict[str, Visit], server: str, built_site: Path
 ) -> None:
@@ -169,7 +190,9 @@ def test_images_load_and_have_alt_text(visits: dict[str, Visit]) -> None:
         f"{u}: {img['src']}"
         for u, v in visits.items()
         for img in v.data["images"]
-        if not img["ok"] or len(img["alt"].strip()) < 10
+        if not img["ok"]
+        or len(img["alt"].strip()) < 10
+        or img["alt"].startswith("No description has been provided")  # nbconvert's
     ]
     assert bad == []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -76,9 +77,12 @@ def test_pytest_on_one_page_runs_that_pages_examples() -> None:
 
 @pytest.mark.parametrize("page", sorted((ROOT / "docs").rglob("*.md")), ids=str)
 def test_every_code_block_on_a_page_is_a_doctest(page: Path) -> None:
-    """Python on a page is a pycon session Sybil runs, never an untested listing."""
+    """Python on a page is a pycon session Sybil runs, or real source included
+    with a snippet marker — never a listing typed into the page."""
     text = page.read_text(encoding="utf-8")
-    assert "```python" not in text
     assert "```py\n" not in text
+    for block in text.split("```python")[1:]:
+        body = block.split("```", 1)[0].strip()
+        assert re.fullmatch(r'--8<-- "cnnscratch/[\w/]+\.py:\w+"', body), (page, body)
     for block in text.split("```pycon")[1:]:
         assert block.lstrip("\n").startswith(">>> "), page

@@ -4,50 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, mkdocs_build
+from conftest import ROOT, make_site, mkdocs_build
 
 pytestmark = pytest.mark.site
-
-
-def make_site(tmp_path: Path, pages: dict[str, str], notebooks: bool = False) -> Path:
-    """A throwaway MkDocs project using the project's hooks and extensions."""
-    docs = tmp_path / "docs"
-    for name, text in pages.items():
-        path = docs / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-    plugins = "plugins: []"
-    if notebooks:
-        plugins = textwrap.dedent("""\
-            plugins:
-              - mkdocs-jupyter:
-                  include: ["*.py"]
-                  execute: false
-                  cache: false
-            """)
-    config = tmp_path / "mkdocs.yml"
-    config.write_text(
-        textwrap.dedent(f"""\
-            site_name: fixture
-            theme:
-              name: material
-              font: false
-            hooks:
-              - {ROOT / "tools" / "katex_hook.py"}
-            markdown_extensions:
-              - pymdownx.arithmatex:
-                  generic: true
-            """)
-        + plugins
-        + "\n",
-        encoding="utf-8",
-    )
-    return config
 
 
 def test_math_becomes_katex_html_and_mathml(tmp_path: Path) -> None:
