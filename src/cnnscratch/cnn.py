@@ -13,7 +13,7 @@ from typing import TypeVar
 import numpy as np
 
 from ._validate import FloatArray, check_positive_int
-from .conv import ConvCache, IntOrPair, conv2d_backward, conv2d_forward
+from .conv import ConvCache, IntOrPair, as_pair, conv2d_backward, conv2d_forward
 from .network import Dense, ReLU, Sequential, he_normal
 from .pooling import (
     PoolCache,
@@ -43,6 +43,13 @@ class Conv2D:
         Draws He-normal weights (fan-in C_in·KH·KW); the bias starts at zero.
     stride, padding, dilation : int or (int, int)
 
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer, the stride or dilation is below
+        1 or the padding below 0 (checked here); if an input does not fit
+        (checked by ``forward``).
+
     Notes
     -----
     Part 3, eqs. (3.7) and (3.8), through
@@ -69,18 +76,16 @@ class Conv2D:
         padding: IntOrPair = 0,
         dilation: IntOrPair = 1,
     ) -> None:
-        kh, kw = (
-            (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
-        )
-        shape = (
-            check_positive_int("out_channels", out_channels),
-            check_positive_int("in_channels", in_channels),
-            check_positive_int("kernel_size", kh),
-            check_positive_int("kernel_size", kw),
-        )
+        C_out = check_positive_int("out_channels", out_channels)
+        C_in = check_positive_int("in_channels", in_channels)
+        KH, KW = as_pair("kernel_size", kernel_size, minimum=1)
+        as_pair("stride", stride, minimum=1)  # checked here, used by forward
+        as_pair("padding", padding, minimum=0)
+        as_pair("dilation", dilation, minimum=1)
+        shape = (C_out, C_in, KH, KW)
         self.params: dict[str, FloatArray] = {
             "W": he_normal(shape, rng=rng),
-            "b": np.zeros(out_channels),
+            "b": np.zeros(C_out),
         }
         self.grads: dict[str, FloatArray] = {
             name: np.zeros_like(value) for name, value in self.params.items()
@@ -115,6 +120,9 @@ class MaxPool2D:
     """
 
     def __init__(self, kernel: IntOrPair = 2, *, stride: IntOrPair | None = None):
+        as_pair("kernel", kernel, minimum=1)
+        if stride is not None:
+            as_pair("stride", stride, minimum=1)
         self.params: dict[str, FloatArray] = {}
         self.grads: dict[str, FloatArray] = {}
         self.kernel, self.stride = kernel, stride

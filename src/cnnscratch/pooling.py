@@ -452,6 +452,10 @@ def flatten_forward(X: ArrayLike) -> tuple[FloatArray, tuple[int, ...]]:
     cache : tuple of int
         ``X``'s shape, what :func:`flatten_backward` needs.
 
+    Notes
+    -----
+    Part 3, eq. (3.13).
+
     Examples
     --------
     >>> Z, shape = flatten_forward(np.zeros((2, 3, 4, 5)))
@@ -477,6 +481,10 @@ def flatten_backward(dZ: ArrayLike, cache: tuple[int, ...]) -> FloatArray:
     Returns
     -------
     dX : ndarray, shape (N, C, H, W)
+
+    Notes
+    -----
+    Part 3, eq. (3.13).
 
     Examples
     --------
