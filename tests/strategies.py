@@ -29,6 +29,19 @@ def normal_arrays(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
     )
 
 
+@st.composite
+def batch_cases(draw: st.DrawFn, max_size: int = 5) -> dict:
+    """A batch Z (N, K) and an upstream gradient dZ (N, K), both standard normal.
+
+    N is 1 or more (both are drawn often) and K is 1 or more: the shapes an
+    elementwise activation or an MSE loss sees in a mini-batch.
+    """
+    N = draw(st.one_of(st.just(1), st.integers(2, max_size)))
+    K = draw(st.integers(1, max_size))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return {"Z": rng.standard_normal((N, K)), "dZ": rng.standard_normal((N, K))}
+
+
 # --- Part 3: convolution and pooling cases -----------------------------------
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given
-from strategies import classification_cases, normal_arrays, sizes
+from hypothesis import strategies as st
+from strategies import batch_cases, classification_cases, normal_arrays, sizes
 
 from cnnscratch.activations import (
     relu,
@@ -28,10 +29,12 @@ ELEMENTWISE = [
 
 
 @pytest.mark.parametrize(("f", "df"), ELEMENTWISE, ids=["sigmoid", "tanh", "relu"])
-@given(z=normal_arrays((6,)))
-def test_elementwise_jacobian_is_the_diagonal_of_the_derivative(f, df, z) -> None:
-    z = z + np.sign(z) * 1e-3  # keep ReLU's kink at 0 out of the difference quotient
-    assert gradients_match(np.diag(df(z)), numerical_jacobian(f, z))
+@given(case=batch_cases())
+def test_elementwise_jacobian_is_the_diagonal_of_the_derivative(f, df, case) -> None:
+    Z = case["Z"]
+    Z = Z + np.sign(Z) * 1e-3  # keep ReLU's kink at 0 out of the difference quotient
+    # a batch (N, K) flattened row-major: entry (n, k) depends on itself only
+    assert gradients_match(np.diag(df(Z).ravel()), numerical_jacobian(f, Z))
 
 
 def test_relu_derivative_at_zero_is_zero_like_every_framework() -> None:
@@ -60,7 +63,7 @@ def test_softmax_is_finite_for_logits_of_magnitude_1e4() -> None:
     np.testing.assert_allclose(S, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]], atol=1e-15)
 
 
-@given(z=normal_arrays((5,)))
+@given(z=st.integers(1, 6).flatmap(lambda K: normal_arrays((K,))))
 def test_softmax_jacobian_matches_finite_differences(z) -> None:
     assert gradients_match(softmax_jacobian(z), numerical_jacobian(softmax, z))
 

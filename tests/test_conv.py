@@ -336,5 +336,9 @@ def test_flipped_input_gradient_rejects_bad_inputs() -> None:
         conv2d_input_gradient_flipped(dY, W4, (1, 2, 5, 5), stride=2)
     with pytest.raises(ValueError, match="padding must be >= 0"):
         conv2d_input_gradient_flipped(dY, W4, (1, 2, 5, 5), padding=-1)
+    with pytest.raises(ValueError, match="stride must be >= 1"):
+        conv2d_input_gradient_flipped(dY, W4, (1, 2, 5, 5), stride=0)
+    with pytest.raises(ValueError, match="larger than the padded input 2 x 2"):
+        conv2d_input_gradient_flipped(dY, W4, (1, 2, 2, 2))
     with pytest.raises(ValueError, match="X_shape is"):
         conv2d_input_gradient_flipped(dY, W4, (1, 2, 5))  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given
-from strategies import classification_cases, normal_arrays
+from strategies import batch_cases, classification_cases
 
 from cnnscratch.activations import softmax, softmax_backward, softmax_jacobian
 from cnnscratch.gradcheck import gradients_match, numerical_gradient
@@ -25,8 +25,9 @@ def test_mse_of_a_hand_worked_case() -> None:
     assert mse([[2.0, 0.0], [1.0, 4.0]], [[1.0, 2.0], [1.0, 1.0]]) == 3.5
 
 
-@given(Y_hat=normal_arrays((3, 4)), Y=normal_arrays((3, 4)))
-def test_mse_gradient_matches_finite_differences(Y_hat, Y) -> None:
+@given(case=batch_cases())
+def test_mse_gradient_matches_finite_differences(case) -> None:
+    Y_hat, Y = case["Z"], case["dZ"]  # two independent (N, K) arrays, N = 1 or more
     numeric = numerical_gradient(lambda p: mse(p, Y), Y_hat)
     assert gradients_match(mse_gradient(Y_hat, Y), numeric)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import classification_cases, dense_cases, normal_arrays
+from strategies import batch_cases, classification_cases, dense_cases
 
 from cnnscratch.gradcheck import gradients_match, numerical_gradient
 from cnnscratch.losses import softmax_cross_entropy, softmax_cross_entropy_gradient
@@ -86,9 +86,9 @@ def test_dense_layer_forward_and_backward_use_its_params(case) -> None:
 @pytest.mark.parametrize(
     "layer", [ReLU(), Tanh(), Sigmoid()], ids=["relu", "tanh", "sigmoid"]
 )
-@given(X=normal_arrays((3, 4)), dY=normal_arrays((3, 4)))
-def test_activation_layer_backward_matches_finite_differences(layer, X, dY) -> None:
-    X = X + np.sign(X) * 1e-3  # away from ReLU's kink
+@given(case=batch_cases())
+def test_activation_layer_backward_matches_finite_differences(layer, case) -> None:
+    X, dY = case["Z"] + np.sign(case["Z"]) * 1e-3, case["dZ"]  # away from ReLU's kink
     layer.forward(X)
     numeric = numerical_gradient(lambda v: np.sum(dY * layer.forward(v)), X)
     layer.forward(X)

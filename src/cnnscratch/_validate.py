@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -98,6 +99,37 @@ def check_array(
             f"entry {array[bad]} at index {bad}; expected finite numbers"
         )
     return array
+
+
+def check_any_shape(name: str, value: ArrayLike) -> FloatArray:
+    """:func:`check_array` for an argument of any shape (dtype and finiteness)."""
+    return check_array(name, value, tuple(f"d{i}" for i in range(np.ndim(value))))
+
+
+def check_like(
+    name: str, value: ArrayLike, shape: tuple[int, ...], source: str
+) -> FloatArray:
+    """Check that ``value`` is a finite float array of exactly ``shape``.
+
+    ``source`` names what fixes the shape, for the error message.
+    """
+    array = check_any_shape(name, value)
+    if array.shape != tuple(shape):
+        raise ValueError(
+            f"{name} has shape {_format_shape(array.shape)}; expected "
+            f"{_format_shape(tuple(shape))} to match {source}"
+        )
+    return array
+
+
+T = TypeVar("T")
+
+
+def require_forward(cache: T | None) -> T:
+    """Return a layer's cache, or raise if ``backward`` came before ``forward``."""
+    if cache is None:
+        raise ValueError("dY arrived before any forward pass; call forward first")
+    return cache
 
 
 def check_positive(name: str, value: float) -> float:

@@ -11,12 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import FloatArray, check_array
-
-
-def _any_shape(name: str, z: ArrayLike) -> FloatArray:
-    array = np.asarray(z)
-    return check_array(name, array, tuple(f"d{i}" for i in range(array.ndim)))
+from ._validate import FloatArray, check_any_shape, check_array
 
 
 def sigmoid(z: ArrayLike) -> FloatArray:
@@ -30,7 +25,7 @@ def sigmoid(z: ArrayLike) -> FloatArray:
     >>> sigmoid([-1000.0, 0.0, 1000.0])
     array([0. , 0.5, 1. ])
     """
-    z_ = _any_shape("z", z)
+    z_ = check_any_shape("z", z)
     e = np.exp(-np.abs(z_))
     return np.where(z_ >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -59,7 +54,7 @@ def tanh(z: ArrayLike) -> FloatArray:
     >>> tanh([-1000.0, 0.0, 1000.0])
     array([-1.,  0.,  1.])
     """
-    return np.tanh(_any_shape("z", z))
+    return np.tanh(check_any_shape("z", z))
 
 
 def tanh_derivative(z: ArrayLike) -> FloatArray:
@@ -90,7 +85,7 @@ def relu(z: ArrayLike) -> FloatArray:
     >>> relu([-2.0, 0.0, 3.0])
     array([0., 0., 3.])
     """
-    z_ = _any_shape("z", z)
+    z_ = check_any_shape("z", z)
     return np.maximum(z_, 0)
 
 
@@ -109,7 +104,7 @@ def relu_derivative(z: ArrayLike) -> FloatArray:
     >>> relu_derivative([-2.0, 0.0, 3.0])
     array([0., 0., 1.])
     """
-    z_ = _any_shape("z", z)
+    z_ = check_any_shape("z", z)
     return (z_ > 0).astype(z_.dtype)
 
 

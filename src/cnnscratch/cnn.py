@@ -8,11 +8,9 @@ so a CNN is a :class:`~cnnscratch.network.Sequential` like the MLP of Part 2.
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 import numpy as np
 
-from ._validate import FloatArray, check_positive_int
+from ._validate import FloatArray, check_positive_int, require_forward
 from .conv import ConvCache, IntOrPair, as_pair, conv2d_backward, conv2d_forward
 from .network import Dense, ReLU, Sequential, he_normal
 from .pooling import (
@@ -22,14 +20,6 @@ from .pooling import (
     maxpool2d_backward,
     maxpool2d_forward,
 )
-
-T = TypeVar("T")
-
-
-def _require(cache: T | None) -> T:
-    if cache is None:
-        raise ValueError("dY arrived before any forward pass; call forward first")
-    return cache
 
 
 class Conv2D:
@@ -103,13 +93,25 @@ class Conv2D:
     def backward(self, dY: FloatArray) -> FloatArray:
         """Fill ``grads`` with dW, db; return dX, shaped like the input."""
         dX, self.grads["W"], self.grads["b"] = conv2d_backward(
-            dY, _require(self._cache)
+            dY, require_forward(self._cache)
         )
         return dX
 
 
 class MaxPool2D:
     """Max-pooling layer (no parameters); ties go to the first maximum.
+
+    Parameters
+    ----------
+    kernel : int or (KH, KW)
+    stride : int or (int, int), optional
+        Defaults to ``kernel`` (non-overlapping windows).
+
+    Notes
+    -----
+    Part 3, eqs. (3.9) and (3.10), through
+    :func:`~cnnscratch.pooling.maxpool2d_forward` and
+    :func:`~cnnscratch.pooling.maxpool2d_backward`.
 
     Examples
     --------
@@ -119,7 +121,9 @@ class MaxPool2D:
            [13., 15.]])
     """
 
-    def __init__(self, kernel: IntOrPair = 2, *, stride: IntOrPair | None = None):
+    def __init__(
+        self, kernel: IntOrPair = 2, *, stride: IntOrPair | None = None
+    ) -> None:
         as_pair("kernel", kernel, minimum=1)
         if stride is not None:
             as_pair("stride", stride, minimum=1)
@@ -135,7 +139,7 @@ class MaxPool2D:
 
     def backward(self, dY: FloatArray) -> FloatArray:
         """dY routed to each window's maximum, shaped like the input."""
-        return maxpool2d_backward(dY, _require(self._cache))
+        return maxpool2d_backward(dY, require_forward(self._cache))
 
 
 class Flatten:
@@ -153,11 +157,13 @@ class Flatten:
         self._shape: tuple[int, ...] | None = None
 
     def forward(self, X: FloatArray) -> FloatArray:
+        """Rows (N, C·H·W) of feature maps X (N, C, H, W)."""
         Z, self._shape = flatten_forward(X)
         return Z
 
     def backward(self, dY: FloatArray) -> FloatArray:
-        return flatten_backward(dY, _require(self._shape))
+        """dY (N, C·H·W) reshaped back to the input's (N, C, H, W)."""
+        return flatten_backward(dY, require_forward(self._shape))
 
 
 def digits_cnn(*, rng: np.random.Generator, filters: int = 16) -> Sequential:

@@ -54,6 +54,15 @@ def as_pair(name: str, value: IntOrPair, *, minimum: int) -> Pair:
     return int(items[0]), int(items[1])
 
 
+def _as_int(name: str, value: int, *, minimum: int) -> int:
+    """``value`` as an ``int >= minimum``, else raise (one axis: no pairs)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be an int; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value!r}")
+    return int(value)
+
+
 def conv_output_size(
     H: int, k: int, stride: int = 1, padding: int = 0, dilation: int = 1
 ) -> int:
@@ -94,10 +103,10 @@ def conv_output_size(
     >>> conv_output_size(5, 3, padding=1, dilation=2)
     3
     """
-    (H_, k_) = (as_pair("H", H, minimum=1)[0], as_pair("k", k, minimum=1)[0])
-    s = as_pair("stride", stride, minimum=1)[0]
-    p = as_pair("padding", padding, minimum=0)[0]
-    d = as_pair("dilation", dilation, minimum=1)[0]
+    H_, k_ = _as_int("H", H, minimum=1), _as_int("k", k, minimum=1)
+    s = _as_int("stride", stride, minimum=1)
+    p = _as_int("padding", padding, minimum=0)
+    d = _as_int("dilation", dilation, minimum=1)
     extent = d * (k_ - 1) + 1
     if extent > H_ + 2 * p:
         raise ValueError(
@@ -445,8 +454,7 @@ def _col2im(
 ) -> FloatArray:
     N, C, H, W = X_shape
     (KH, KW), (sh, sw), (ph, pw), (dh, dw) = kernel, g.stride, g.padding, g.dilation
-    OH = (H + 2 * ph - dh * (KH - 1) - 1) // sh + 1
-    OW = (W + 2 * pw - dw * (KW - 1) - 1) // sw + 1
+    _, (OH, OW) = _geometry(X_shape, kernel, *g)
     blocks = cols.reshape(N, OH, OW, C, KH, KW).transpose(0, 3, 4, 5, 1, 2)
     Xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
     for u in range(KH):

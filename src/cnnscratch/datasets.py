@@ -22,6 +22,16 @@ from ._validate import FloatArray, check_positive_int
 IntArray = NDArray[np.intp]
 
 
+def _check_labels(labels: ArrayLike) -> IntArray:
+    labels_ = np.asarray(labels)
+    if labels_.ndim != 1 or labels_.dtype.kind not in "iu":
+        raise ValueError(
+            f"labels has shape {labels_.shape} and dtype {labels_.dtype}; "
+            "expected (N,) integers"
+        )
+    return labels_
+
+
 def one_hot(labels: ArrayLike, n_classes: int) -> FloatArray:
     """Rows of the identity: ``Y[n, labels[n]] = 1``, every other entry 0.
 
@@ -43,12 +53,7 @@ def one_hot(labels: ArrayLike, n_classes: int) -> FloatArray:
            [1., 0., 0.]])
     """
     n_classes = check_positive_int("n_classes", n_classes)
-    labels_ = np.asarray(labels)
-    if labels_.ndim != 1 or labels_.dtype.kind not in "iu":
-        raise ValueError(
-            f"labels has shape {labels_.shape} and dtype {labels_.dtype}; "
-            "expected (N,) integers"
-        )
+    labels_ = _check_labels(labels)
     if labels_.size and not (labels_.min() >= 0 and labels_.max() < n_classes):
         raise ValueError(
             f"labels has values in [{labels_.min()}, {labels_.max()}]; "
@@ -87,12 +92,7 @@ def stratified_split(
     >>> np.bincount(labels[test]), np.bincount(labels[train])
     (array([2, 1]), array([6, 3]))
     """
-    labels_ = np.asarray(labels)
-    if labels_.ndim != 1 or labels_.dtype.kind not in "iu":
-        raise ValueError(
-            f"labels has shape {labels_.shape} and dtype {labels_.dtype}; "
-            "expected (N,) integers"
-        )
+    labels_ = _check_labels(labels)
     fraction = float(test_fraction)
     if not 0 < fraction < 1:
         raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction!r}")

@@ -21,6 +21,11 @@ def _pair(name: str, value: ArrayLike, Y: ArrayLike) -> tuple[FloatArray, FloatA
     return value_, Y_
 
 
+def _check_positive_probabilities(P: FloatArray) -> None:
+    if np.any(P <= 0):
+        raise ValueError("P has entries <= 0; expected probabilities > 0")
+
+
 def mse(Y_hat: ArrayLike, Y: ArrayLike) -> float:
     """Mean squared error L = (1 / (N K)) Σ_n Σ_k (ŷ_nk − y_nk)².
 
@@ -137,8 +142,7 @@ def cross_entropy(P: ArrayLike, Y: ArrayLike) -> float:
     0.6931
     """
     P_, Y_ = _pair("P", P, Y)
-    if np.any(P_ <= 0):
-        raise ValueError("P has entries <= 0; expected probabilities > 0")
+    _check_positive_probabilities(P_)
     return float(-np.sum(Y_ * np.log(P_)) / P_.shape[0])
 
 
@@ -164,8 +168,7 @@ def cross_entropy_gradient(P: ArrayLike, Y: ArrayLike) -> FloatArray:
     array([[-2., -0.]])
     """
     P_, Y_ = _pair("P", P, Y)
-    if np.any(P_ <= 0):
-        raise ValueError("P has entries <= 0; expected probabilities > 0")
+    _check_positive_probabilities(P_)
     dP: FloatArray = -Y_ / (P_.shape[0] * P_)
     return dP
 
@@ -219,6 +222,11 @@ def softmax_cross_entropy_gradient(Z: ArrayLike, Y: ArrayLike) -> FloatArray:
     -------
     dZ : ndarray, shape (N, K)
 
+    Raises
+    ------
+    ValueError
+        If a row of Y does not sum to 1: P − Y is then not the gradient.
+
     Notes
     -----
     Part 2, eq. (2.14).
@@ -229,6 +237,13 @@ def softmax_cross_entropy_gradient(Z: ArrayLike, Y: ArrayLike) -> FloatArray:
     array([[-0.5,  0.5]])
     """
     Z_, Y_ = _pair("Z", Z, Y)
+    sums = Y_.sum(axis=1)
+    if not np.allclose(sums, 1.0):
+        row = int(np.argmax(~np.isclose(sums, 1.0)))
+        raise ValueError(
+            f"Y (shape {Y_.shape}) has row {row} summing to {sums[row]}; "
+            "expected every row to sum to 1 (one-hot or probabilities)"
+        )
     P = np.exp(log_softmax(Z_))
     dZ: FloatArray = (P - Y_) / Z_.shape[0]
     return dZ

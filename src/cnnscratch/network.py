@@ -27,11 +27,16 @@ from typing import Literal, Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import FloatArray, check_array, check_positive_int
+from ._validate import (
+    FloatArray,
+    check_array,
+    check_like,
+    check_positive_int,
+    require_forward,
+)
 from .activations import relu, relu_derivative, sigmoid, sigmoid_derivative, tanh
 from .dense import DenseCache, dense_backward, dense_forward
 from .losses import softmax_cross_entropy, softmax_cross_entropy_gradient
-from .optim import _check_like
 
 IntArray = NDArray[np.intp]
 Init = Literal["he", "xavier"]
@@ -200,9 +205,8 @@ class Dense:
 
     def backward(self, dY: FloatArray) -> FloatArray:
         """Fill ``grads`` with dW, db; return dX of shape (N, n_in)."""
-        if self._cache is None:
-            raise ValueError("dY arrived before any forward pass; call forward first")
-        dX, self.grads["W"], self.grads["b"] = dense_backward(dY, self._cache)
+        cache = require_forward(self._cache)
+        dX, self.grads["W"], self.grads["b"] = dense_backward(dY, cache)
         return dX
 
 
@@ -212,8 +216,7 @@ class _Elementwise:
     def __init__(self) -> None:
         self.params: dict[str, FloatArray] = {}
         self.grads: dict[str, FloatArray] = {}
-        self._Z: FloatArray | None = None
-        self._A: FloatArray | None = None
+        self._cache: tuple[FloatArray, FloatArray] | None = None  # (Z, A)
 
     def _function(self, Z: FloatArray) -> FloatArray:
         raise NotImplementedError
@@ -223,16 +226,16 @@ class _Elementwise:
 
     def forward(self, X: FloatArray) -> FloatArray:
         """A = σ(X), same shape as X."""
-        self._Z = np.asarray(X)
-        self._A = self._function(self._Z)
-        return self._A
+        Z = np.asarray(X)
+        A = self._function(Z)
+        self._cache = (Z, A)
+        return A
 
     def backward(self, dY: FloatArray) -> FloatArray:
         """dX = dY ⊙ σ′(X), same shape as X (Part 2, eq. (2.5))."""
-        if self._Z is None or self._A is None:
-            raise ValueError("dY arrived before any forward pass; call forward first")
-        dY_ = _check_like("dY", dY, self._Z.shape, "X")
-        return dY_ * self._derivative(self._Z, self._A)
+        Z, A = require_forward(self._cache)
+        dY_ = check_like("dY", dY, Z.shape, "X")
+        return dY_ * self._derivative(Z, A)
 
 
 class ReLU(_Elementwise):
@@ -357,15 +360,20 @@ class Sequential:
         """Copy ``arrays`` (same keys and shapes as :meth:`parameters`) in place.
 
         ``model.load_parameters(np.load(path))`` restores what
-        ``np.savez(path, **model.parameters())`` saved.
+        ``np.savez(path, **model.parameters())`` saved. All or nothing: every
+        array is checked before any parameter changes.
         """
         params = self.parameters()
         if set(arrays) != set(params):
             raise ValueError(
                 f"arrays has keys {sorted(arrays)}; expected {sorted(params)}"
             )
+        checked = {
+            name: check_like(name, arrays[name], param.shape, "the model")
+            for name, param in params.items()
+        }
         for name, param in params.items():
-            param[...] = _check_like(name, arrays[name], param.shape, "the model")
+            param[...] = checked[name]
 
 
 def mlp(

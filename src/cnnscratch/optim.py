@@ -19,25 +19,19 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import FloatArray, check_array, check_positive, check_positive_int
+from ._validate import (
+    FloatArray,
+    check_any_shape,
+    check_like,
+    check_positive,
+    check_positive_int,
+)
 
 Params = Mapping[str, FloatArray]
 
 
-def _check_like(
-    name: str, value: ArrayLike, shape: tuple[int, ...], source: str
-) -> FloatArray:
-    """Check that ``value`` is a finite float array of exactly ``shape``."""
-    array = check_array(name, value, tuple(f"d{i}" for i in range(np.ndim(value))))
-    if array.shape != tuple(shape):
-        raise ValueError(
-            f"{name} has shape {array.shape}; expected {tuple(shape)} to match {source}"
-        )
-    return array
-
-
 def _like(name: str, value: ArrayLike, like: FloatArray) -> FloatArray:
-    return _check_like(name, value, like.shape, "param")
+    return check_like(name, value, like.shape, "param")
 
 
 def _fraction(name: str, value: float) -> float:
@@ -88,7 +82,7 @@ def sgd_momentum_update(
     >>> sgd_momentum_update([1.0], [2.0], [1.0], lr=0.1, momentum=0.5)
     (array([0.75]), array([2.5]))
     """
-    param_ = check_array("param", param, tuple(f"d{i}" for i in range(np.ndim(param))))
+    param_ = check_any_shape("param", param)
     grad_ = _like("grad", grad, param_)
     velocity_ = _like("velocity", velocity, param_)
     lr = check_positive("lr", lr)
@@ -150,7 +144,7 @@ def adam_update(
     >>> p
     array([0.9, 1.1])
     """
-    param_ = check_array("param", param, tuple(f"d{i}" for i in range(np.ndim(param))))
+    param_ = check_any_shape("param", param)
     grad_ = _like("grad", grad, param_)
     m_ = _like("m", m, param_)
     v_ = _like("v", v, param_)
@@ -199,14 +193,25 @@ class SGD:
         self.velocity: dict[str, FloatArray] = {}
 
     def step(self, params: Params, grads: Params) -> None:
-        """Update every array in ``params`` in place from ``grads`` (same keys)."""
+        """Update every array in ``params`` in place from ``grads`` (same keys).
+
+        All or nothing: every update is computed (and its inputs checked)
+        before any parameter or velocity changes.
+        """
         _check_same_keys(params, grads)
-        for name, param in params.items():
-            velocity = self.velocity.get(name, np.zeros_like(param))
-            new, self.velocity[name] = sgd_momentum_update(
-                param, grads[name], velocity, lr=self.lr, momentum=self.momentum
+        updates = {
+            name: sgd_momentum_update(
+                param,
+                grads[name],
+                self.velocity.get(name, np.zeros_like(param)),
+                lr=self.lr,
+                momentum=self.momentum,
             )
-            param[...] = new
+            for name, param in params.items()
+        }
+        for name, (new, velocity) in updates.items():
+            params[name][...] = new
+            self.velocity[name] = velocity
 
 
 class Adam:
@@ -246,19 +251,28 @@ class Adam:
         self.v: dict[str, FloatArray] = {}
 
     def step(self, params: Params, grads: Params) -> None:
-        """Update every array in ``params`` in place from ``grads`` (same keys)."""
+        """Update every array in ``params`` in place from ``grads`` (same keys).
+
+        All or nothing: every update is computed (and its inputs checked)
+        before any parameter, moment or the step count changes.
+        """
         _check_same_keys(params, grads)
-        self.t += 1
-        for name, param in params.items():
-            new, self.m[name], self.v[name] = adam_update(
+        t = self.t + 1
+        updates = {
+            name: adam_update(
                 param,
                 grads[name],
                 self.m.get(name, np.zeros_like(param)),
                 self.v.get(name, np.zeros_like(param)),
-                self.t,
+                t,
                 lr=self.lr,
                 beta1=self.beta1,
                 beta2=self.beta2,
                 eps=self.eps,
             )
-            param[...] = new
+            for name, param in params.items()
+        }
+        for name, (new, m, v) in updates.items():
+            params[name][...] = new
+            self.m[name], self.v[name] = m, v
+        self.t = t
