@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import zipfile
 from pathlib import Path
 
@@ -87,6 +89,12 @@ def test_a_corrupted_array_is_rejected(tmp_path: Path) -> None:
             archive.writestr(name, content)
     with pytest.raises(ValueError, match=r"'2\.W' is not a finite float array"):
         read_parameters(path)
+    target = model(1)
+    before = snapshot(target)
+    with pytest.raises(ValueError, match=r"'2\.W' is not a finite float array"):
+        load_parameters(target, path)
+    for name, value in target.parameters().items():  # 0.W, 0.b are not copied in
+        assert np.array_equal(value, before[name])
 
 
 def test_flipped_bytes_fail_the_zip_checksum(tmp_path: Path) -> None:
@@ -113,3 +121,18 @@ def test_a_foreign_npz_and_a_missing_file_are_rejected(tmp_path: Path) -> None:
 def test_saving_leaves_no_temporary_file_behind(tmp_path: Path) -> None:
     save_parameters(model(0), tmp_path / "m.npz")
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_a_saved_file_has_the_permissions_of_a_new_file(
+    tmp_path: Path, umask: int
+) -> None:
+    reference, saved = tmp_path / "plain", tmp_path / "m.npz"
+    previous = os.umask(umask)
+    try:
+        reference.write_bytes(b"")  # a file made the ordinary way, for comparison
+        save_parameters(model(0), saved)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(saved.stat().st_mode) == stat.S_IMODE(reference.stat().st_mode)
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o666 & ~umask

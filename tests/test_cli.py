@@ -80,3 +80,29 @@ def test_a_bad_option_from_the_shell_has_no_traceback() -> None:
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
+
+
+def test_a_short_cnn_run_reshapes_the_images_and_saves_a_cnn(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "cnn.npz"
+    args = ["train", "--model", "cnn", "--epochs", "1", "--no-progress"]
+    assert main([*args, "--output", str(output)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    accuracy = float(lines[0].split()[2])
+    assert 0.5 < accuracy <= 1.0  # one epoch of the CNN already beats chance (0.1)
+    assert lines[1] == f"parameters saved to {output}"
+    load_parameters(build_model("cnn", np.random.default_rng(99)), output)
+
+
+def test_an_output_folder_that_cannot_be_written_gives_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # /proc refuses new files even to root, for whom os.access always says yes
+    args = ["train", "--model", "mlp", "--epochs", "1", "--no-progress"]
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--output", "/proc/cnnscratch-test.npz"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("python -m cnnscratch: error: --output /proc/")

@@ -29,11 +29,19 @@ class HasParameters(Protocol):
     def parameters(self) -> dict[str, FloatArray]: ...
 
 
+def _umask() -> int:
+    """The process's file-creation mask (reading it means setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def save_parameters(model: HasParameters, path: str | os.PathLike[str]) -> Path:
     """Write ``model.parameters()`` to ``path`` (an ``.npz`` file).
 
     The file is written to a temporary name beside ``path`` and renamed into
-    place, so an interrupted save never leaves a half-written file.
+    place, so an interrupted save never leaves a half-written file. It gets
+    the permissions of any new file (``0o666`` less the umask).
 
     Parameters
     ----------
@@ -60,6 +68,7 @@ def save_parameters(model: HasParameters, path: str | os.PathLike[str]) -> Path:
     arrays[FORMAT_KEY] = np.array(FORMAT)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600, as open() would
         with os.fdopen(fd, "wb") as file:
             np.savez(file, **arrays)  # type: ignore[arg-type]
         os.replace(tmp, target)
