@@ -60,10 +60,10 @@ lint: $(VENV)/.test-stamp
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# Two workers; --dist loadfile keeps each test file on one worker, so the
-# browser tests share one site build.
+# Two workers; pyproject's --dist loadfile keeps each file on one worker, so a
+# page's examples share their namespace and the browser tests one site build.
 test: setup-test lint
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2
 
 bench: setup-docs
 	$(BIN)/python benchmarks/run.py
