@@ -13,11 +13,13 @@ from cnnscratch.activations import (
     relu_derivative,
     sigmoid,
     sigmoid_derivative,
+    sigmoid_derivative_from_output,
     softmax,
     softmax_backward,
     softmax_jacobian,
     tanh,
     tanh_derivative,
+    tanh_derivative_from_output,
 )
 from cnnscratch.gradcheck import gradients_match, numerical_gradient, numerical_jacobian
 
@@ -35,6 +37,21 @@ def test_elementwise_jacobian_is_the_diagonal_of_the_derivative(f, df, case) -> 
     Z = Z + np.sign(Z) * 1e-3  # keep ReLU's kink at 0 out of the difference quotient
     # a batch (N, K) flattened row-major: entry (n, k) depends on itself only
     assert gradients_match(np.diag(df(Z).ravel()), numerical_jacobian(f, Z))
+
+
+@pytest.mark.parametrize(
+    ("f", "df_from_output"),
+    [(sigmoid, sigmoid_derivative_from_output), (tanh, tanh_derivative_from_output)],
+    ids=["sigmoid", "tanh"],
+)
+@given(case=batch_cases())
+def test_derivative_from_the_output_matches_finite_differences(
+    f, df_from_output, case
+) -> None:
+    Z = case["Z"]
+    assert gradients_match(
+        np.diag(df_from_output(f(Z)).ravel()), numerical_jacobian(f, Z)
+    )
 
 
 def test_relu_derivative_at_zero_is_zero_like_every_framework() -> None:
@@ -114,6 +131,8 @@ def test_softmax_keeps_the_shape_of_a_single_row(n) -> None:
         (lambda: tanh([np.inf]), "z .* non-finite"),
         (lambda: tanh_derivative([[np.nan]]), "z .* non-finite"),
         (lambda: relu_derivative(np.array([1 + 1j])), "z has dtype complex"),
+        (lambda: sigmoid_derivative_from_output([np.nan]), "s .* non-finite"),
+        (lambda: tanh_derivative_from_output(["a"]), "t has dtype"),
     ],
 )
 def test_bad_inputs_raise_a_value_error_naming_the_argument(call, message) -> None:

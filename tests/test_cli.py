@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cnnscratch.checkpoint import load_parameters
-from cnnscratch.cli import build_model, main
+from cnnscratch.cli import DEFAULTS, build_model, main, make_parser
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -73,6 +73,18 @@ def test_bad_options_give_one_line_and_exit_2(
     assert err.count("\n") == 1, err
     assert err.startswith("python -m cnnscratch: error: ")
     assert message in err
+
+
+def test_integer_options_parse_to_int_and_the_learning_rate_to_float() -> None:
+    args = make_parser().parse_args(
+        ["train", "--epochs", "3", "--batch-size", "8", "--seed", "0", "--lr", "1"]
+    )
+    assert {type(args.epochs), type(args.batch_size), type(args.seed)} == {int}
+    assert type(args.lr) is float
+    for defaults in DEFAULTS.values():
+        assert type(defaults["epochs"]) is int
+        assert type(defaults["batch_size"]) is int
+        assert type(defaults["lr"]) is float
 
 
 def test_a_bad_option_from_the_shell_has_no_traceback() -> None:

@@ -15,7 +15,9 @@ from cnnscratch.conv import (
     conv2d_forward_loops,
     conv2d_input_gradient_flipped,
     conv_output_size,
+    dilate,
     im2col,
+    pad,
 )
 from cnnscratch.gradcheck import gradients_match, numerical_gradient
 
@@ -342,3 +344,87 @@ def test_flipped_input_gradient_rejects_bad_inputs() -> None:
         conv2d_input_gradient_flipped(dY, W4, (1, 2, 2, 2))
     with pytest.raises(ValueError, match="X_shape is"):
         conv2d_input_gradient_flipped(dY, W4, (1, 2, 5))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("X", "padding", "message"),
+    [
+        (np.zeros((2, 5, 5)), 1, r"X has shape \(2, 5, 5\); expected \(N, C, H, W\)"),
+        (X4.astype(complex), 1, "X has dtype complex128"),
+        (np.full((1, 1, 2, 2), np.nan), 1, "X .* non-finite"),
+        (X4, -1, "padding must be >= 0 on both axes; got -1"),
+        (X4, (1, -1), r"padding must be >= 0 on both axes; got \(1, -1\)"),
+        (X4, 1.0, "padding must be an int or a pair of ints; got 1.0"),
+        (X4, (1,), r"padding must be an int or a pair of ints; got \(1,\)"),
+        (X4, True, "padding must be an int or a pair of ints; got True"),
+    ],
+)
+def test_pad_rejects_bad_inputs(X, padding, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        pad(X, padding)
+
+
+def test_pad_takes_an_int_for_both_axes() -> None:
+    X = np.arange(4.0).reshape(1, 1, 2, 2)
+    np.testing.assert_array_equal(pad(X, 1), pad(X, (1, 1)))
+    assert pad(X, (0, 2)).shape == (1, 1, 2, 6)
+
+
+@pytest.mark.parametrize(
+    ("dY", "stride", "message"),
+    [
+        (np.zeros((2, 2)), 2, r"dY has shape \(2, 2\); expected \(N, C, OH, OW\)"),
+        (np.full((1, 1, 2, 2), np.inf), 2, "dY .* non-finite"),
+        (np.zeros((1, 1, 2, 2)), 0, "stride must be >= 1 on both axes; got 0"),
+        (np.zeros((1, 1, 2, 2)), (2, 0), r"stride must be >= 1 .*got \(2, 0\)"),
+        (np.zeros((1, 1, 2, 2)), 2.0, "stride must be an int or a pair of ints"),
+        (np.zeros((1, 1, 2, 2)), (1, 2, 3), "stride must be an int or a pair"),
+    ],
+)
+def test_dilate_rejects_bad_inputs(dY, stride, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        dilate(dY, stride)
+
+
+def test_dilate_takes_an_int_for_both_axes() -> None:
+    dY = np.arange(4.0).reshape(1, 1, 2, 2)
+    np.testing.assert_array_equal(dilate(dY, 2), dilate(dY, (2, 2)))
+    np.testing.assert_array_equal(dilate(dY, 1), dY)
+
+
+BAD_X_SHAPES = [
+    (1, 2, 5.0, 5),
+    (1, 2, 5, np.float64(5)),
+    (True, 2, 5, 5),
+    (1, 2, "5", 5),
+    (1, 0, 5, 5),
+]
+
+
+@pytest.mark.parametrize("X_shape", BAD_X_SHAPES)
+def test_col2im_rejects_x_shape_entries_that_are_not_integers_ge_1(X_shape) -> None:
+    message = r"X_shape is .*; expected \(N, C, H, W\), all integers >= 1"
+    with pytest.raises(ValueError, match=message):
+        col2im(np.zeros((9, 18)), X_shape, 3)
+
+
+@pytest.mark.parametrize("X_shape", BAD_X_SHAPES)
+def test_flipped_input_gradient_rejects_x_shape_entries_that_are_not_integers(
+    X_shape,
+) -> None:
+    message = r"X_shape is .*; expected \(N, C_in, H, W\), all integers >= 1"
+    with pytest.raises(ValueError, match=message):
+        conv2d_input_gradient_flipped(np.zeros((1, 3, 3, 3)), W4, X_shape)
+
+
+def test_x_shape_accepts_numpy_integers() -> None:
+    rng = np.random.default_rng(0)
+    dY, cols = rng.standard_normal((1, 3, 3, 3)), rng.standard_normal((9, 18))
+    numpy_shape = tuple(np.int64(n) for n in (1, 2, 5, 5))
+    np.testing.assert_array_equal(
+        col2im(cols, numpy_shape, 3), col2im(cols, (1, 2, 5, 5), 3)
+    )
+    np.testing.assert_array_equal(
+        conv2d_input_gradient_flipped(dY, W4, numpy_shape),
+        conv2d_input_gradient_flipped(dY, W4, (1, 2, 5, 5)),
+    )

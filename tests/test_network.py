@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import batch_cases, classification_cases, dense_cases
 
+from cnnscratch.activations import sigmoid_derivative, tanh_derivative
 from cnnscratch.gradcheck import gradients_match, numerical_gradient
 from cnnscratch.losses import softmax_cross_entropy, softmax_cross_entropy_gradient
 from cnnscratch.network import (
@@ -93,6 +94,21 @@ def test_activation_layer_backward_matches_finite_differences(layer, case) -> No
     numeric = numerical_gradient(lambda v: np.sum(dY * layer.forward(v)), X)
     layer.forward(X)
     assert gradients_match(layer.backward(dY), numeric)
+
+
+@pytest.mark.parametrize(
+    ("layer", "derivative"),
+    [(Tanh(), tanh_derivative), (Sigmoid(), sigmoid_derivative)],
+    ids=["tanh", "sigmoid"],
+)
+@given(case=batch_cases())
+def test_activation_layer_backward_equals_the_activations_derivative(
+    layer, derivative, case
+) -> None:
+    layer.forward(case["Z"])  # backward reuses the stored output
+    np.testing.assert_array_equal(
+        layer.backward(case["dZ"]), case["dZ"] * derivative(case["Z"])
+    )
 
 
 def test_he_normal_has_standard_deviation_sqrt_2_over_fan_in() -> None:

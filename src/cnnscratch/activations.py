@@ -38,8 +38,22 @@ def sigmoid_derivative(z: ArrayLike) -> FloatArray:
     >>> sigmoid_derivative([0.0])
     array([0.25])
     """
-    s = sigmoid(z)
-    return s * (1 - s)
+    return sigmoid_derivative_from_output(sigmoid(z))
+
+
+def sigmoid_derivative_from_output(s: ArrayLike) -> FloatArray:
+    """σ′ written with the output s = σ(z): s(1 − s), element-wise, any shape.
+
+    A layer that stored its output in the forward pass gets σ′ without
+    evaluating σ again.
+
+    Examples
+    --------
+    >>> sigmoid_derivative_from_output([0.5])
+    array([0.25])
+    """
+    s_ = check_any_shape("s", s)
+    return s_ * (1 - s_)
 
 
 def tanh(z: ArrayLike) -> FloatArray:
@@ -69,8 +83,26 @@ def tanh_derivative(z: ArrayLike) -> FloatArray:
     >>> tanh_derivative([0.0])
     array([1.])
     """
-    t = tanh(z)
-    return 1 - t * t
+    return tanh_derivative_from_output(tanh(z))
+
+
+def tanh_derivative_from_output(t: ArrayLike) -> FloatArray:
+    """tanh′ written with the output t = tanh(z): 1 − t², element-wise, any shape.
+
+    A layer that stored its output in the forward pass gets tanh′ without
+    evaluating tanh again.
+
+    Notes
+    -----
+    Part 2, eq. (2.6).
+
+    Examples
+    --------
+    >>> tanh_derivative_from_output([0.0])
+    array([1.])
+    """
+    t_ = check_any_shape("t", t)
+    return 1 - t_ * t_
 
 
 def relu(z: ArrayLike) -> FloatArray:

@@ -81,6 +81,18 @@ def save_parameters(model: HasParameters, path: str | os.PathLike[str]) -> Path:
 def read_parameters(path: str | os.PathLike[str]) -> dict[str, FloatArray]:
     """Read every parameter array of a file written by :func:`save_parameters`.
 
+    Parameters
+    ----------
+    path : str or path-like
+        An ``.npz`` file written by :func:`save_parameters`.
+
+    Returns
+    -------
+    arrays : dict of str to ndarray
+        One finite floating-point array per parameter, under the names of
+        ``Sequential.parameters()`` (``"0.W"``, ``"0.b"``, ...), each with the
+        shape it had when saved; the format marker is not included.
+
     Raises
     ------
     ValueError
@@ -116,6 +128,19 @@ def load_parameters(model: HasParameters, path: str | os.PathLike[str]) -> None:
     Every name and shape in the file must match ``model.parameters()``;
     otherwise a :class:`ValueError` lists the differences and the model is
     left untouched.
+
+    Parameters
+    ----------
+    model : Sequential (anything with ``parameters()``)
+        Its parameter arrays are overwritten in place.
+    path : str or path-like
+        A file written by :func:`save_parameters`.
+
+    Raises
+    ------
+    ValueError
+        If :func:`read_parameters` rejects the file, or its names or shapes
+        differ from the model's.
 
     Examples
     --------

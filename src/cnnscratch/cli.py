@@ -14,7 +14,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypedDict, TypeVar
 
 import numpy as np
 
@@ -22,8 +22,17 @@ from .checkpoint import save_parameters
 from .network import Optimizer, Sequential
 from .optim import SGD, Adam
 
+
+class LabDefaults(TypedDict):
+    """One lab's training hyper-parameters."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+
+
 #: Hyper-parameters of the two labs; the notebooks train with the same ones.
-DEFAULTS = {
+DEFAULTS: dict[str, LabDefaults] = {
     "cnn": {"epochs": 20, "batch_size": 32, "lr": 0.01},
     "mlp": {"epochs": 30, "batch_size": 32, "lr": 0.1},
 }
@@ -62,10 +71,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+_Number = TypeVar("_Number", int, float)
+
+
 def _number(
-    kind: Callable[[str], float], test: Callable[[float], bool], what: str
-) -> Callable[[str], float]:
-    def parse(text: str) -> float:
+    kind: Callable[[str], _Number], test: Callable[[_Number], bool], what: str
+) -> Callable[[str], _Number]:
+    """An argparse ``type``: ``kind(text)`` if ``test`` accepts it, else an error.
+
+    ``kind`` is ``int`` or ``float``, and the parser returns that type.
+    """
+
+    def parse(text: str) -> _Number:
         try:
             value = kind(text)
         except ValueError:
@@ -166,9 +183,9 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("the progress bar needs tqdm: pip install 'cnnscratch[cli]'")
 
     defaults = DEFAULTS[args.model]
-    epochs = args.epochs or defaults["epochs"]
-    batch_size = args.batch_size or defaults["batch_size"]
-    lr = args.lr or defaults["lr"]
+    epochs: int = args.epochs or defaults["epochs"]
+    batch_size: int = args.batch_size or defaults["batch_size"]
+    lr: float = args.lr or defaults["lr"]
     output = args.output or Path(f"{args.model}.npz")
     _check_writable(parser, output)
 
@@ -192,8 +209,8 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             build_optimizer(args.model, lr),
             X_train,
             digits.Y_train,
-            epochs=int(epochs),
-            batch_size=int(batch_size),
+            epochs=epochs,
+            batch_size=batch_size,
             rng=rng,
             on_step=on_step,
         )

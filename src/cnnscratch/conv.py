@@ -19,6 +19,7 @@ an ``int`` (the same on both axes) or an ``(h, w)`` pair.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -36,6 +37,11 @@ Pair = tuple[int, int]
 # Hyper-parameters and the output size
 
 
+def _is_int(value: object) -> bool:
+    """True for a Python or NumPy integer (not a bool)."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
 def as_pair(name: str, value: IntOrPair, *, minimum: int) -> Pair:
     """``value`` as an ``(h, w)`` pair of integers ``>= minimum``, else raise.
 
@@ -45,9 +51,7 @@ def as_pair(name: str, value: IntOrPair, *, minimum: int) -> Pair:
     ((2, 2), (0, 1))
     """
     items = value if isinstance(value, tuple) else (value, value)
-    if len(items) != 2 or not all(
-        isinstance(v, int | np.integer) and not isinstance(v, bool) for v in items
-    ):
+    if len(items) != 2 or not all(_is_int(v) for v in items):
         raise ValueError(f"{name} must be an int or a pair of ints; got {value!r}")
     if min(items) < minimum:
         raise ValueError(f"{name} must be >= {minimum} on both axes; got {value!r}")
@@ -56,11 +60,20 @@ def as_pair(name: str, value: IntOrPair, *, minimum: int) -> Pair:
 
 def _as_int(name: str, value: int, *, minimum: int) -> int:
     """``value`` as an ``int >= minimum``, else raise (one axis: no pairs)."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+    if not _is_int(value):
         raise ValueError(f"{name} must be an int; got {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value!r}")
     return int(value)
+
+
+def _axis_output_size(size: int, k: int, s: int, p: int, d: int) -> int:
+    """⌊(H + 2p − d(k − 1) − 1) / s⌋ + 1 along one axis (Part 3, eq. (3.2)).
+
+    Less than 1 exactly when the dilated kernel, extent ``d(k − 1) + 1``, is
+    larger than the padded input ``H + 2p``; the callers check that.
+    """
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
 def conv_output_size(
@@ -107,14 +120,14 @@ def conv_output_size(
     s = _as_int("stride", stride, minimum=1)
     p = _as_int("padding", padding, minimum=0)
     d = _as_int("dilation", dilation, minimum=1)
-    extent = d * (k_ - 1) + 1
-    if extent > H_ + 2 * p:
+    size = _axis_output_size(H_, k_, s, p, d)
+    if size < 1:
         raise ValueError(
-            f"kernel extent d(k - 1) + 1 = {extent} (k = {k_}, dilation = {d}) is "
-            f"larger than the padded input H + 2p = {H_ + 2 * p} (H = {H_}, "
-            f"padding = {p})"
+            f"kernel extent d(k - 1) + 1 = {d * (k_ - 1) + 1} (k = {k_}, "
+            f"dilation = {d}) is larger than the padded input H + 2p = "
+            f"{H_ + 2 * p} (H = {H_}, padding = {p})"
         )
-    return (H_ + 2 * p - extent) // s + 1
+    return size
 
 
 class ConvGeometry(NamedTuple):
@@ -136,24 +149,38 @@ def _geometry(
     s = as_pair("stride", stride, minimum=1)
     p = as_pair("padding", padding, minimum=0)
     d = as_pair("dilation", dilation, minimum=1)
-    out = []
-    for axis in range(2):
-        size, k = x_shape[2 + axis], kernel[axis]
-        extent = d[axis] * (k - 1) + 1
-        if extent > size + 2 * p[axis]:
-            raise ValueError(
-                f"kernel (KH, KW) = {kernel} with dilation {d} spans "
-                f"{d[0] * (kernel[0] - 1) + 1} x {d[1] * (kernel[1] - 1) + 1}; "
-                f"larger than the padded input "
-                f"{x_shape[2] + 2 * p[0]} x {x_shape[3] + 2 * p[1]} "
-                f"((H, W) = {(x_shape[2], x_shape[3])}, padding {p})"
-            )
-        out.append((size + 2 * p[axis] - extent) // s[axis] + 1)
-    return ConvGeometry(s, p, d), (out[0], out[1])
+    OH, OW = (
+        _axis_output_size(x_shape[2 + a], kernel[a], s[a], p[a], d[a]) for a in (0, 1)
+    )
+    if min(OH, OW) < 1:
+        raise ValueError(
+            f"kernel (KH, KW) = {kernel} with dilation {d} spans "
+            f"{d[0] * (kernel[0] - 1) + 1} x {d[1] * (kernel[1] - 1) + 1}; "
+            f"larger than the padded input "
+            f"{x_shape[2] + 2 * p[0]} x {x_shape[3] + 2 * p[1]} "
+            f"((H, W) = {(x_shape[2], x_shape[3])}, padding {p})"
+        )
+    return ConvGeometry(s, p, d), (OH, OW)
 
 
-def pad(X: FloatArray, padding: Pair) -> FloatArray:
+def pad(X: ArrayLike, padding: IntOrPair) -> FloatArray:
     """Zero-pad the last two axes of ``X`` by ``padding = (ph, pw)`` on each side.
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, C, H, W)
+    padding : int or (ph, pw)
+        Rows of zeros added above and below, columns left and right; ``>= 0``.
+
+    Returns
+    -------
+    Xp : ndarray, shape (N, C, H + 2 ph, W + 2 pw)
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite 4-D array of numbers, or ``padding`` is not an
+        int or a pair of ints ``>= 0``.
 
     Examples
     --------
@@ -162,8 +189,24 @@ def pad(X: FloatArray, padding: Pair) -> FloatArray:
            [1., 1.],
            [0., 0.]])
     """
+    X_ = check_array("X", X, ("N", "C", "H", "W"))
+    return _pad(X_, as_pair("padding", padding, minimum=0))
+
+
+def _pad(X: FloatArray, padding: Pair) -> FloatArray:
     ph, pw = padding
     return np.pad(X, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+
+
+def _as_shape(X_shape: Sequence[int], axes: str) -> tuple[int, int, int, int]:
+    """``X_shape`` as four ``int`` sizes ``>= 1``, else raise.
+
+    ``axes`` names them for the message, e.g. ``"(N, C, H, W)"``.
+    """
+    sizes = tuple(X_shape) if isinstance(X_shape, Sequence | np.ndarray) else ()
+    if len(sizes) != 4 or not all(_is_int(n) for n in sizes) or min(sizes) < 1:
+        raise ValueError(f"X_shape is {X_shape!r}; expected {axes}, all integers >= 1")
+    return int(sizes[0]), int(sizes[1]), int(sizes[2]), int(sizes[3])
 
 
 class ConvCache(NamedTuple):
@@ -389,7 +432,7 @@ def im2col(
 
 
 def _im2col(X: FloatArray, kernel: Pair, g: ConvGeometry) -> FloatArray:
-    win = _windows(pad(X, g.padding), kernel, g)  # (N, C, OH, OW, KH, KW)
+    win = _windows(_pad(X, g.padding), kernel, g)  # (N, C, OH, OW, KH, KW)
     N, C, OH, OW, KH, KW = win.shape
     return win.transpose(0, 2, 3, 1, 4, 5).reshape(N * OH * OW, C * KH * KW)
 
@@ -433,8 +476,7 @@ def col2im(
            [2., 4., 2.],
            [1., 2., 1.]])
     """
-    if len(X_shape) != 4 or min(X_shape) < 1:
-        raise ValueError(f"X_shape is {X_shape!r}; expected (N, C, H, W), all >= 1")
+    X_shape = _as_shape(X_shape, "(N, C, H, W)")
     N, C = X_shape[:2]
     k = as_pair("kernel", kernel, minimum=1)
     g, (OH, OW) = _geometry(X_shape, k, stride, padding, dilation)
@@ -578,8 +620,28 @@ def conv2d_backward(
 # The flipped-kernel form of ∂L/∂X. Part 3, eq. (3.6)
 
 
-def dilate(dY: FloatArray, stride: Pair) -> FloatArray:
+def dilate(dY: ArrayLike, stride: IntOrPair) -> FloatArray:
     """Insert ``s − 1`` zeros between neighbouring entries of the last two axes.
+
+    Parameters
+    ----------
+    dY : ndarray, shape (N, C, OH, OW)
+    stride : int or (sh, sw)
+        The forward pass's stride, ``>= 1``; 1 leaves ``dY`` as it is.
+
+    Returns
+    -------
+    D : ndarray, shape (N, C, sh (OH − 1) + 1, sw (OW − 1) + 1)
+
+    Raises
+    ------
+    ValueError
+        If ``dY`` is not a finite 4-D array of numbers, or ``stride`` is not an
+        int or a pair of ints ``>= 1``.
+
+    Notes
+    -----
+    Part 3, "Where the flip appears", step 1.
 
     Examples
     --------
@@ -588,10 +650,11 @@ def dilate(dY: FloatArray, stride: Pair) -> FloatArray:
            [0., 0., 0., 0.],
            [1., 0., 0., 1.]])
     """
-    sh, sw = stride
-    N, C, OH, OW = dY.shape
-    out = np.zeros((N, C, sh * (OH - 1) + 1, sw * (OW - 1) + 1), dtype=dY.dtype)
-    out[:, :, ::sh, ::sw] = dY
+    dY_ = check_array("dY", dY, ("N", "C", "OH", "OW"))
+    sh, sw = as_pair("stride", stride, minimum=1)
+    N, C, OH, OW = dY_.shape
+    out = np.zeros((N, C, sh * (OH - 1) + 1, sw * (OW - 1) + 1), dtype=dY_.dtype)
+    out[:, :, ::sh, ::sw] = dY_
     return out
 
 
@@ -607,9 +670,10 @@ def conv2d_input_gradient_flipped(
     """∂L/∂X as a full correlation of the upstream gradient with the flipped kernel.
 
     1. dilate dY by the stride (s − 1 zeros between entries);
-    2. pad it by the kernel's extent minus one on every side ("full");
-    3. correlate with W rotated by 180° (and C_in, C_out swapped), dilated
-       by d, stride 1;
+    2. flip the kernel: W rotated by 180°, with C_in and C_out swapped;
+    3. pad the dilated dY by the kernel's extent minus one on every side
+       ("full") and correlate it with the flipped kernel, dilated by d,
+       stride 1;
     4. pad the bottom and right with zeros for the rows and columns of the
        padded input the stride never reached, then drop the padding p.
 
@@ -642,8 +706,7 @@ def conv2d_input_gradient_flipped(
            [0., 0., 0.]])
     """
     W_ = check_array("W", W, ("C_out", "C_in", "KH", "KW"))
-    if len(X_shape) != 4 or min(X_shape) < 1:
-        raise ValueError(f"X_shape is {X_shape!r}; expected (N, C_in, H, W), all >= 1")
+    X_shape = _as_shape(X_shape, "(N, C_in, H, W)")
     if X_shape[1] != W_.shape[1]:
         raise ValueError(
             f"X_shape is {X_shape!r}; expected (N, C_in, H, W) with C_in = "
@@ -663,14 +726,16 @@ def conv2d_input_gradient_flipped(
     # --8<-- [start:conv2d_flipped]
     (dh, dw), (ph, pw) = g.dilation, g.padding
     extent = (dh * (k[0] - 1) + 1, dw * (k[1] - 1) + 1)
-    D = dilate(dY_, g.stride)  # step 1
-    D = pad(D, (extent[0] - 1, extent[1] - 1))  # step 2: "full"
+    D = dilate(dY_, g.stride)  # step 1: dilate by the stride
+    D = pad(D, (extent[0] - 1, extent[1] - 1))  # step 3: pad "full"
+    # step 2: flip the kernel (rotate by 180°, swap the two channel axes)
     W_flipped = W_[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C_in, C_out, KH, KW)
     no_bias = np.zeros(W_flipped.shape[0])
-    dXp, _ = conv2d_forward(D, W_flipped, no_bias, dilation=g.dilation)  # step 3
+    # step 3, continued: correlate, stride 1, with the forward pass's dilation
+    dXp, _ = conv2d_forward(D, W_flipped, no_bias, dilation=g.dilation)
     H_p, W_p = X_shape[2] + 2 * ph, X_shape[3] + 2 * pw
     unreached = ((0, 0), (0, 0), (0, H_p - dXp.shape[2]), (0, W_p - dXp.shape[3]))
-    dXp = np.pad(dXp, unreached)  # step 4
-    dX = dXp[:, :, ph : ph + X_shape[2], pw : pw + X_shape[3]]
+    dXp = np.pad(dXp, unreached)  # step 4: fill in the rows the stride never reached
+    dX = dXp[:, :, ph : ph + X_shape[2], pw : pw + X_shape[3]]  # then drop the padding
     # --8<-- [end:conv2d_flipped]
     return dX

@@ -34,7 +34,14 @@ from ._validate import (
     check_positive_int,
     require_forward,
 )
-from .activations import relu, relu_derivative, sigmoid, sigmoid_derivative, tanh
+from .activations import (
+    relu,
+    relu_derivative,
+    sigmoid,
+    sigmoid_derivative_from_output,
+    tanh,
+    tanh_derivative_from_output,
+)
 from .dense import DenseCache, dense_backward, dense_forward
 from .losses import softmax_cross_entropy, softmax_cross_entropy_gradient
 
@@ -275,7 +282,7 @@ class Tanh(_Elementwise):
         return tanh(Z)
 
     def _derivative(self, Z: FloatArray, A: FloatArray) -> FloatArray:
-        return 1 - A * A
+        return tanh_derivative_from_output(A)
 
 
 class Sigmoid(_Elementwise):
@@ -295,7 +302,7 @@ class Sigmoid(_Elementwise):
         return sigmoid(Z)
 
     def _derivative(self, Z: FloatArray, A: FloatArray) -> FloatArray:
-        return sigmoid_derivative(Z)
+        return sigmoid_derivative_from_output(A)
 
 
 class Sequential:
