@@ -380,6 +380,20 @@ def conv2d_backward_loops(
 # The matrix form: im2col, one product, col2im. Part 3, eqs. (3.7)-(3.8)
 
 
+def _tap_slices(
+    u: int, v: int, out: Pair, stride: Pair, dilation: Pair = (1, 1)
+) -> tuple[slice, slice]:
+    """Rows and columns that kernel tap (u, v) reads, one per output position.
+
+    ``X[:, :, rows, columns]`` has shape (N, C, OH, OW): entry (i, j) is the
+    input that tap (u, v) of window (i, j) reads, X[i s + u d, j s + v d].
+    """
+    (OH, OW), (sh, sw), (dh, dw) = out, stride, dilation
+    rows = slice(u * dh, u * dh + sh * (OH - 1) + 1, sh)
+    columns = slice(v * dw, v * dw + sw * (OW - 1) + 1, sw)
+    return rows, columns
+
+
 def _windows(Xp: FloatArray, kernel: Pair, g: ConvGeometry) -> FloatArray:
     """View of every receptive field: shape (N, C, OH, OW, KH, KW), no copy."""
     (KH, KW), (sh, sw), (dh, dw) = kernel, g.stride, g.dilation
@@ -495,14 +509,13 @@ def _col2im(
     cols: FloatArray, X_shape: tuple[int, ...], kernel: Pair, g: ConvGeometry
 ) -> FloatArray:
     N, C, H, W = X_shape
-    (KH, KW), (sh, sw), (ph, pw), (dh, dw) = kernel, g.stride, g.padding, g.dilation
-    _, (OH, OW) = _geometry(X_shape, kernel, *g)
-    blocks = cols.reshape(N, OH, OW, C, KH, KW).transpose(0, 3, 4, 5, 1, 2)
+    (KH, KW), (ph, pw) = kernel, g.padding
+    _, out = _geometry(X_shape, kernel, *g)
+    blocks = cols.reshape(N, *out, C, KH, KW).transpose(0, 3, 4, 5, 1, 2)
     Xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
     for u in range(KH):
         for v in range(KW):
-            rows = slice(u * dh, u * dh + sh * (OH - 1) + 1, sh)
-            columns = slice(v * dw, v * dw + sw * (OW - 1) + 1, sw)
+            rows, columns = _tap_slices(u, v, out, g.stride, g.dilation)
             Xp[:, :, rows, columns] += blocks[:, :, u, v]  # += : windows overlap
     return Xp[:, :, ph : ph + H, pw : pw + W]
 

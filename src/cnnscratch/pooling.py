@@ -17,11 +17,18 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, NDArray
 
 from ._validate import FloatArray, check_array
-from .conv import IntOrPair, Pair, as_pair
+from .conv import (
+    ConvGeometry,
+    IntOrPair,
+    Pair,
+    _axis_output_size,
+    _tap_slices,
+    _windows,
+    as_pair,
+)
 
 
 class PoolCache(NamedTuple):
@@ -49,14 +56,20 @@ def _pool_geometry(
         raise ValueError(
             f"kernel (KH, KW) = {k} is larger than the input (H, W) = {(H, W)}"
         )
-    out = ((H - k[0]) // s[0] + 1, (W - k[1]) // s[1] + 1)
-    return X_, k, s, out
+    return X_, k, s, _pool_output(H, W, k, s)
+
+
+def _pool_output(H: int, W: int, kernel: Pair, stride: Pair) -> Pair:
+    """(OH, OW): the convolution's output size with no padding and no dilation."""
+    return (
+        _axis_output_size(H, kernel[0], stride[0], 0, 1),
+        _axis_output_size(W, kernel[1], stride[1], 0, 1),
+    )
 
 
 def _check_upstream(dY: ArrayLike, cache: PoolCache) -> FloatArray:
     N, C, H, W = cache.X_shape
-    (KH, KW), (sh, sw) = cache.kernel, cache.stride
-    OH, OW = (H - KH) // sh + 1, (W - KW) // sw + 1
+    OH, OW = _pool_output(H, W, cache.kernel, cache.stride)
     return check_array(
         "dY",
         dY,
@@ -183,8 +196,7 @@ def _require_argmax(cache: PoolCache) -> NDArray[np.intp]:
 
 def _pool_windows(X: FloatArray, kernel: Pair, stride: Pair) -> FloatArray:
     """View of every window: shape (N, C, OH, OW, KH, KW), no copy."""
-    view = sliding_window_view(X, kernel, axis=(2, 3))
-    return view[:, :, :: stride[0], :: stride[1]]
+    return _windows(X, kernel, ConvGeometry(stride, (0, 0), (1, 1)))
 
 
 def maxpool2d_forward(
@@ -264,14 +276,13 @@ def maxpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
     """
     dY_ = _check_upstream(dY, cache)
     argmax = _require_argmax(cache)
-    (KH, KW), (sh, sw) = cache.kernel, cache.stride
+    KH, KW = cache.kernel
     OH, OW = dY_.shape[2:]
     dX = np.zeros(cache.X_shape, dtype=dY_.dtype)
     for u in range(KH):
         for v in range(KW):
             routed = np.where(argmax == u * KW + v, dY_, 0.0)
-            rows = slice(u, u + sh * (OH - 1) + 1, sh)
-            columns = slice(v, v + sw * (OW - 1) + 1, sw)
+            rows, columns = _tap_slices(u, v, (OH, OW), cache.stride)
             dX[:, :, rows, columns] += routed  # += : windows may overlap
     return dX
 
@@ -422,14 +433,13 @@ def avgpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
            [1., 1., 2., 2.]])
     """
     dY_ = _check_upstream(dY, cache)
-    (KH, KW), (sh, sw) = cache.kernel, cache.stride
+    KH, KW = cache.kernel
     OH, OW = dY_.shape[2:]
     share = dY_ / (KH * KW)
     dX = np.zeros(cache.X_shape, dtype=dY_.dtype)
     for u in range(KH):
         for v in range(KW):
-            rows = slice(u, u + sh * (OH - 1) + 1, sh)
-            columns = slice(v, v + sw * (OW - 1) + 1, sw)
+            rows, columns = _tap_slices(u, v, (OH, OW), cache.stride)
             dX[:, :, rows, columns] += share
     return dX
 
