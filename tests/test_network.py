@@ -1,4 +1,4 @@
-"""Layers, Sequential, initialisation and the training loop (Part 2)."""
+"""Dense and activation layers, Sequential and the training loop (Part 2)."""
 
 from __future__ import annotations
 
@@ -10,21 +10,17 @@ from strategies import batch_cases, classification_cases, dense_cases
 
 from cnnscratch.activations import sigmoid_derivative, tanh_derivative
 from cnnscratch.gradcheck import gradients_match, numerical_gradient
+from cnnscratch.init import he_normal
+from cnnscratch.layers import Dense, ReLU, Sigmoid, Tanh
 from cnnscratch.losses import softmax_cross_entropy, softmax_cross_entropy_gradient
 from cnnscratch.network import (
-    Dense,
-    ReLU,
     Sequential,
-    Sigmoid,
-    Tanh,
     accuracy,
     fit,
-    he_normal,
     minibatches,
     mlp,
     predict,
     train_step,
-    xavier_uniform,
 )
 from cnnscratch.optim import SGD
 
@@ -109,18 +105,6 @@ def test_activation_layer_backward_equals_the_activations_derivative(
     np.testing.assert_array_equal(
         layer.backward(case["dZ"]), case["dZ"] * derivative(case["Z"])
     )
-
-
-def test_he_normal_has_standard_deviation_sqrt_2_over_fan_in() -> None:
-    W = he_normal((64, 8, 3, 3), rng=np.random.default_rng(0))  # fan_in 72
-    assert W.std() == pytest.approx(np.sqrt(2 / 72), rel=0.03)
-
-
-def test_xavier_uniform_is_bounded_by_its_limit_with_variance_two_over_fans() -> None:
-    W = xavier_uniform((300, 200), rng=np.random.default_rng(0))
-    limit = np.sqrt(6 / 500)
-    assert np.abs(W).max() <= limit
-    assert W.var() == pytest.approx(2 / 500, rel=0.03)
 
 
 def test_he_keeps_the_signal_scale_through_deep_relu_stacks() -> None:

@@ -19,10 +19,14 @@ torch = pytest.importorskip(
 )
 F = torch.nn.functional
 
-from cnnscratch.cnn import digits_cnn  # noqa: E402
 from cnnscratch.datasets import load_digits  # noqa: E402
 from cnnscratch.losses import softmax_cross_entropy_gradient  # noqa: E402
-from cnnscratch.network import Sequential, minibatches, train_step  # noqa: E402
+from cnnscratch.network import (  # noqa: E402
+    Sequential,
+    digits_cnn,
+    minibatches,
+    train_step,
+)
 from cnnscratch.optim import Adam  # noqa: E402
 
 #: Largest |loss difference| allowed at any step. Both runs are float64 and

@@ -34,9 +34,9 @@ from IPython.display import Markdown, display
 from cnnscratch import set_print_policy
 from cnnscratch.activations import softmax
 from cnnscratch.cli import DEFAULTS, MLP_MOMENTUM
-from cnnscratch.cnn import Conv2D, Flatten, MaxPool2D, digits_cnn
 from cnnscratch.datasets import load_digits
-from cnnscratch.network import Dense, ReLU, Sequential, accuracy, fit, mlp, predict
+from cnnscratch.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
+from cnnscratch.network import Sequential, accuracy, digits_cnn, fit, mlp, predict
 from cnnscratch.optim import SGD, Adam
 
 set_print_policy()

@@ -47,8 +47,7 @@ def _check_model_name(name: str) -> None:
 
 def build_model(name: str, rng: np.random.Generator) -> Sequential:
     """The architecture called ``name`` ("cnn" or "mlp"), freshly initialised."""
-    from .cnn import digits_cnn
-    from .network import mlp
+    from .network import digits_cnn, mlp
 
     _check_model_name(name)
     if name == "cnn":

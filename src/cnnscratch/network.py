@@ -1,25 +1,18 @@
-"""Layers composed into a model, initialisation, and a training loop.
+"""Layers composed into a model, and a training loop.
 
-A layer is any object with
-
-* ``params`` and ``grads``: dicts name → array with the same keys (empty for
-  a layer without parameters); ``grads`` is filled by ``backward``;
-* ``forward(X)`` → output, remembering what ``backward`` needs;
-* ``backward(dY)`` → dX, the gradient with respect to its input.
-
-:class:`Sequential` chains layers: ``forward`` runs them in order,
-``backward`` runs the vector-Jacobian products in reverse (Part 2,
-eq. (2.16)). Its :meth:`~Sequential.parameters` and
-:meth:`~Sequential.gradients` are flat dicts (``"0.W"``, ``"0.b"``,
+:class:`Sequential` chains layers (:mod:`cnnscratch.layers` holds them all):
+``forward`` runs them in order, ``backward`` runs the vector-Jacobian
+products in reverse (Part 2, eq. (2.16)). Its :meth:`~Sequential.parameters`
+and :meth:`~Sequential.gradients` are flat dicts (``"0.W"``, ``"0.b"``,
 ``"2.W"``, ...) of the layers' own arrays, which the optimisers update in
 place and which ``np.savez(path, **model.parameters())`` saves as they are.
-A convolution or pooling layer only has to follow the same protocol.
+:func:`mlp` (Part 2) and :func:`digits_cnn` (Part 4) build the site's models;
+:func:`fit` trains any of them.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -32,21 +25,20 @@ from ._validate import (
     check_array,
     check_like,
     check_positive_int,
-    require_forward,
 )
-from .activations import (
-    relu,
-    relu_derivative,
-    sigmoid,
-    sigmoid_derivative_from_output,
-    tanh,
-    tanh_derivative_from_output,
+from .init import Init
+from .layers import (
+    Conv2D,
+    Dense,
+    Flatten,
+    MaxPool2D,
+    ReLU,
+    Sigmoid,
+    Tanh,
 )
-from .dense import DenseCache, dense_backward, dense_forward
 from .losses import softmax_cross_entropy, softmax_cross_entropy_gradient
 
 IntArray = NDArray[np.intp]
-Init = Literal["he", "xavier"]
 
 
 class Layer(Protocol):
@@ -74,235 +66,7 @@ class Optimizer(Protocol):
         ...
 
 
-# --- Initialisation ---------------------------------------------------------
-
-
-def _fans(shape: Sequence[int]) -> tuple[int, int]:
-    if len(shape) < 2:
-        raise ValueError(
-            f"shape has {len(shape)} axes; expected (n_out, n_in, ...) with at least 2"
-        )
-    for size in shape:
-        check_positive_int("shape entry", size)
-    receptive = math.prod(shape[2:])
-    return shape[1] * receptive, shape[0] * receptive
-
-
-def xavier_uniform(shape: Sequence[int], *, rng: np.random.Generator) -> FloatArray:
-    """Glorot/Xavier weights: uniform on ±√(6 / (fan_in + fan_out)).
-
-    Their variance 2 / (fan_in + fan_out) keeps the variance of the
-    signal (forward) and of the gradient (backward) roughly constant through
-    tanh or sigmoid layers.
-
-    Parameters
-    ----------
-    shape : tuple of int
-        ``(n_out, n_in)`` for a dense layer, ``(C_out, C_in, KH, KW)`` for a
-        convolution: fan_in = n_in · KH · KW, fan_out = n_out · KH · KW.
-    rng : numpy.random.Generator
-
-    Returns
-    -------
-    W : ndarray, shape ``shape``
-
-    Notes
-    -----
-    Part 2, eq. (2.17).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> W = xavier_uniform((200, 100), rng=np.random.default_rng(0))
-    >>> bool(abs(W.var() - 2 / 300) < 5e-4), bool(np.abs(W).max() <= np.sqrt(6 / 300))
-    (True, True)
-    """
-    fan_in, fan_out = _fans(shape)
-    limit = math.sqrt(6 / (fan_in + fan_out))
-    return rng.uniform(-limit, limit, size=tuple(shape))
-
-
-def he_normal(shape: Sequence[int], *, rng: np.random.Generator) -> FloatArray:
-    """He/Kaiming weights: normal with standard deviation √(2 / fan_in).
-
-    ReLU zeroes half of its inputs on average, halving the signal's second
-    moment; the factor 2 restores it, layer after layer.
-
-    Parameters
-    ----------
-    shape : tuple of int
-        ``(n_out, n_in)`` or ``(C_out, C_in, KH, KW)``; fan_in = n_in · KH · KW.
-    rng : numpy.random.Generator
-
-    Returns
-    -------
-    W : ndarray, shape ``shape``
-
-    Notes
-    -----
-    Part 2, eq. (2.18).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> W = he_normal((200, 100), rng=np.random.default_rng(0))
-    >>> bool(abs(W.std() - np.sqrt(2 / 100)) < 0.005)
-    True
-    """
-    fan_in, _ = _fans(shape)
-    return rng.normal(0.0, math.sqrt(2 / fan_in), size=tuple(shape))
-
-
-_INITIALISERS: dict[str, Callable[..., FloatArray]] = {
-    "he": he_normal,
-    "xavier": xavier_uniform,
-}
-
-
-# --- Layers -----------------------------------------------------------------
-
-
-class Dense:
-    """Fully connected layer Z = X Wᵀ + b with parameters ``W`` and ``b``.
-
-    Parameters
-    ----------
-    n_in, n_out : int
-        Input and output sizes: W has shape (n_out, n_in), b shape (n_out,).
-    rng : numpy.random.Generator
-        Draws the initial weights; the bias starts at zero.
-    init : {"he", "xavier"}
-        :func:`he_normal` (for ReLU networks) or :func:`xavier_uniform`.
-
-    Notes
-    -----
-    Part 2, eqs. (2.1)–(2.4), through :func:`~cnnscratch.dense.dense_forward`
-    and :func:`~cnnscratch.dense.dense_backward`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> layer = Dense(3, 2, rng=np.random.default_rng(0))
-    >>> layer.forward(np.ones((5, 3))).shape
-    (5, 2)
-    >>> layer.backward(np.ones((5, 2))).shape, layer.grads["W"].shape
-    ((5, 3), (2, 3))
-    """
-
-    def __init__(
-        self, n_in: int, n_out: int, *, rng: np.random.Generator, init: Init = "he"
-    ) -> None:
-        n_in = check_positive_int("n_in", n_in)
-        n_out = check_positive_int("n_out", n_out)
-        if init not in _INITIALISERS:
-            raise ValueError(f"init is {init!r}; expected 'he' or 'xavier'")
-        self.params: dict[str, FloatArray] = {
-            "W": _INITIALISERS[init]((n_out, n_in), rng=rng),
-            "b": np.zeros(n_out),
-        }
-        self.grads: dict[str, FloatArray] = {
-            name: np.zeros_like(value) for name, value in self.params.items()
-        }
-        self._cache: DenseCache | None = None
-
-    def forward(self, X: FloatArray) -> FloatArray:
-        """Z = X Wᵀ + b, shape (N, n_out), for X of shape (N, n_in)."""
-        Z, self._cache = dense_forward(X, self.params["W"], self.params["b"])
-        return Z
-
-    def backward(self, dY: FloatArray) -> FloatArray:
-        """Fill ``grads`` with dW, db; return dX of shape (N, n_in)."""
-        cache = require_forward(self._cache)
-        dX, self.grads["W"], self.grads["b"] = dense_backward(dY, cache)
-        return dX
-
-
-class _Elementwise:
-    """An activation applied entry by entry: backward is dZ = dA ⊙ σ′(Z)."""
-
-    def __init__(self) -> None:
-        self.params: dict[str, FloatArray] = {}
-        self.grads: dict[str, FloatArray] = {}
-        self._cache: tuple[FloatArray, FloatArray] | None = None  # (Z, A)
-
-    def _function(self, Z: FloatArray) -> FloatArray:
-        raise NotImplementedError
-
-    def _derivative(self, Z: FloatArray, A: FloatArray) -> FloatArray:
-        raise NotImplementedError
-
-    def forward(self, X: FloatArray) -> FloatArray:
-        """A = σ(X), same shape as X."""
-        Z = np.asarray(X)
-        A = self._function(Z)
-        self._cache = (Z, A)
-        return A
-
-    def backward(self, dY: FloatArray) -> FloatArray:
-        """dX = dY ⊙ σ′(X), same shape as X (Part 2, eq. (2.5))."""
-        Z, A = require_forward(self._cache)
-        dY_ = check_like("dY", dY, Z.shape, "X")
-        return dY_ * self._derivative(Z, A)
-
-
-class ReLU(_Elementwise):
-    """max(X, 0) entry by entry; no parameters (Part 2, eq. (2.7)).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> layer = ReLU()
-    >>> layer.forward(np.array([[-1.0, 2.0]]))
-    array([[0., 2.]])
-    >>> layer.backward(np.array([[5.0, 5.0]]))
-    array([[0., 5.]])
-    """
-
-    def _function(self, Z: FloatArray) -> FloatArray:
-        return relu(Z)
-
-    def _derivative(self, Z: FloatArray, A: FloatArray) -> FloatArray:
-        return relu_derivative(Z)
-
-
-class Tanh(_Elementwise):
-    """tanh(X) entry by entry; no parameters (Part 2, eq. (2.6)).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> layer = Tanh()
-    >>> layer.forward(np.zeros((1, 2)))
-    array([[0., 0.]])
-    >>> layer.backward(np.ones((1, 2)))
-    array([[1., 1.]])
-    """
-
-    def _function(self, Z: FloatArray) -> FloatArray:
-        return tanh(Z)
-
-    def _derivative(self, Z: FloatArray, A: FloatArray) -> FloatArray:
-        return tanh_derivative_from_output(A)
-
-
-class Sigmoid(_Elementwise):
-    """σ(X) entry by entry; no parameters (Part 1, eq. (1.12)).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> layer = Sigmoid()
-    >>> layer.forward(np.zeros((1, 2)))
-    array([[0.5, 0.5]])
-    >>> layer.backward(np.ones((1, 2)))
-    array([[0.25, 0.25]])
-    """
-
-    def _function(self, Z: FloatArray) -> FloatArray:
-        return sigmoid(Z)
-
-    def _derivative(self, Z: FloatArray, A: FloatArray) -> FloatArray:
-        return sigmoid_derivative_from_output(A)
+# --- Models -----------------------------------------------------------------
 
 
 class Sequential:
@@ -414,7 +178,7 @@ def mlp(
     """
     if len(sizes) < 2:
         raise ValueError(f"sizes has {len(sizes)} entries; expected at least 2")
-    kinds: dict[str, tuple[type[_Elementwise], Init]] = {
+    kinds: dict[str, tuple[type[ReLU | Tanh | Sigmoid], Init]] = {
         "relu": (ReLU, "he"),
         "tanh": (Tanh, "xavier"),
         "sigmoid": (Sigmoid, "xavier"),
@@ -430,6 +194,32 @@ def mlp(
             layers.append(act())
         layers.append(Dense(n_in, n_out, rng=rng, init=init))
     return Sequential(layers)
+
+
+def digits_cnn(*, rng: np.random.Generator, filters: int = 16) -> Sequential:
+    """The Part 4 CNN for 8x8 digits: logits for 10 classes.
+
+    conv 3x3 (``filters`` maps, padding 1) → ReLU → max-pool 2x2 → flatten →
+    dense to 10 logits. Input (N, 1, 8, 8), output (N, 10).
+
+    Examples
+    --------
+    >>> model = digits_cnn(rng=np.random.default_rng(0))
+    >>> [type(layer).__name__ for layer in model.layers]
+    ['Conv2D', 'ReLU', 'MaxPool2D', 'Flatten', 'Dense']
+    >>> {name: p.shape for name, p in model.parameters().items()}
+    {'0.W': (16, 1, 3, 3), '0.b': (16,), '4.W': (10, 256), '4.b': (10,)}
+    """
+    filters = check_positive_int("filters", filters)
+    return Sequential(
+        [
+            Conv2D(1, filters, 3, padding=1, rng=rng),
+            ReLU(),
+            MaxPool2D(2),
+            Flatten(),
+            Dense(filters * 4 * 4, 10, rng=rng),
+        ]
+    )
 
 
 # --- Training ---------------------------------------------------------------

@@ -1,7 +1,5 @@
 """Convolution, pooling and flatten as layers, and the digits CNN (Part 4)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +8,12 @@ from hypothesis import given, settings
 from strategies import conv_cases, pool_cases
 
 from cnnscratch.checkpoint import load_parameters, save_parameters
-from cnnscratch.cnn import Conv2D, Flatten, MaxPool2D, digits_cnn
 from cnnscratch.conv import conv_output_size
 from cnnscratch.datasets import load_digits
 from cnnscratch.gradcheck import gradients_match, numerical_gradient
+from cnnscratch.layers import Conv2D, Flatten, MaxPool2D
 from cnnscratch.losses import softmax_cross_entropy, softmax_cross_entropy_gradient
-from cnnscratch.network import Layer, Sequential, fit, predict
+from cnnscratch.network import Layer, Sequential, digits_cnn, fit, predict
 from cnnscratch.optim import Adam
 
 
