@@ -1,4 +1,4 @@
-"""Tests of cnnscratch.conv: finite differences, loops vs matrix form vs flip."""
+"""Tests of cnnscratch.conv: finite differences; loops, matrix form, flip, fast path."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from strategies import conv_cases
 from cnnscratch.conv import (
     col2im,
     conv2d_backward,
+    conv2d_backward_im2col,
     conv2d_backward_loops,
     conv2d_forward,
+    conv2d_forward_im2col,
     conv2d_forward_loops,
     conv2d_input_gradient_flipped,
     conv_output_size,
@@ -22,6 +24,8 @@ from cnnscratch.conv import (
 from cnnscratch.gradcheck import gradients_match, numerical_gradient
 
 EXACT = 1e-12  # loops vs vectorised: the same sums in a different order
+ALL_FORWARDS = [conv2d_forward, conv2d_forward_im2col, conv2d_forward_loops]
+ALL_BACKWARDS = [conv2d_backward, conv2d_backward_im2col, conv2d_backward_loops]
 
 
 def _hyper(case: dict) -> dict:
@@ -83,10 +87,11 @@ def test_padding_pads_with_zeros() -> None:
     np.testing.assert_array_equal(Y[0, 0], np.full((2, 2), 4.0))
 
 
+@pytest.mark.parametrize("forward", [conv2d_forward, conv2d_forward_im2col])
 @given(case=conv_cases())
-def test_forward_loops_match_vectorised(case: dict) -> None:
+def test_forward_loops_match_vectorised(forward, case: dict) -> None:
     Y_loops, _ = conv2d_forward_loops(case["X"], case["W"], case["b"], **_hyper(case))
-    Y_fast, _ = conv2d_forward(case["X"], case["W"], case["b"], **_hyper(case))
+    Y_fast, _ = forward(case["X"], case["W"], case["b"], **_hyper(case))
     assert _max_abs_diff(Y_loops, Y_fast) < EXACT
 
 
@@ -164,12 +169,13 @@ def test_all_gradients_match_finite_differences_on_named_cases(shape) -> None:
 # --- three forms, one answer -----------------------------------------------
 
 
+@pytest.mark.parametrize("backward", [conv2d_backward, conv2d_backward_im2col])
 @given(case=conv_cases())
-def test_backward_loops_match_vectorised(case: dict) -> None:
+def test_backward_loops_match_vectorised(backward, case: dict) -> None:
     _, cache = conv2d_forward(case["X"], case["W"], case["b"], **_hyper(case))
     for loop, fast in zip(
         conv2d_backward_loops(case["dY"], cache),
-        conv2d_backward(case["dY"], cache),
+        backward(case["dY"], cache),
         strict=True,
     ):
         assert _max_abs_diff(loop, fast) < EXACT
@@ -185,16 +191,28 @@ def test_flipped_kernel_input_gradient_matches_matrix_form(case: dict) -> None:
     assert _max_abs_diff(dX, flipped) < EXACT
 
 
-def test_caches_are_interchangeable_between_loops_and_vectorised() -> None:
+@pytest.mark.parametrize("backward", ALL_BACKWARDS)
+def test_caches_are_interchangeable_between_the_forms(backward) -> None:
     rng = np.random.default_rng(1)
     X, W = rng.standard_normal((2, 2, 5, 4)), rng.standard_normal((3, 2, 2, 3))
-    _, cache_loops = conv2d_forward_loops(X, W, np.zeros(3), stride=2)
-    _, cache_fast = conv2d_forward(X, W, np.zeros(3), stride=2)
-    dY = rng.standard_normal((2, 3, 2, 1))
-    for a, b in zip(
-        conv2d_backward(dY, cache_loops), conv2d_backward(dY, cache_fast), strict=True
-    ):
-        np.testing.assert_array_equal(a, b)
+    dY = rng.standard_normal((2, 3, 2, 2))  # OW = ⌊(4 + 2 - 3) / 2⌋ + 1
+    results = [
+        backward(dY, forward(X, W, np.zeros(3), stride=2, padding=(0, 1))[1])
+        for forward in ALL_FORWARDS
+    ]
+    for other in results[1:]:  # the fast path's cache carries its window columns
+        for a, b in zip(results[0], other, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_fast_path_keeps_its_window_columns_for_the_backward_pass() -> None:
+    X = np.arange(2 * 2 * 4 * 4.0).reshape(2, 2, 4, 4)
+    _, cache = conv2d_forward(X, np.ones((3, 2, 3, 2)), np.zeros(3), padding=1)
+    assert cache.cols is not None
+    rows = im2col(X, (3, 2), padding=1)  # (N·OH·OW, C·KH·KW): row per window
+    np.testing.assert_array_equal(
+        cache.cols, rows.reshape(2, -1, rows.shape[1]).transpose(0, 2, 1)
+    )
 
 
 # --- im2col and col2im -----------------------------------------------------
@@ -224,12 +242,40 @@ def test_im2col_rows_are_the_windows_in_weight_order() -> None:
 # --- float32 ---------------------------------------------------------------
 
 
-def test_float32_inputs_stay_float32() -> None:
-    X = np.ones((1, 1, 3, 3), dtype=np.float32)
-    W = np.ones((1, 1, 2, 2), dtype=np.float32)
-    Y, cache = conv2d_forward(X, W, np.zeros(1, dtype=np.float32))
-    dX, dW, db = conv2d_backward(np.ones_like(Y), cache)
-    assert {Y.dtype, dX.dtype, dW.dtype, db.dtype} == {np.dtype(np.float32)}
+@pytest.mark.parametrize(
+    "hyper",
+    [
+        {},
+        {"stride": 2, "padding": 1},
+        {"stride": (1, 2), "padding": (2, 0), "dilation": 2},
+        {"stride": 1, "padding": 0, "kernel": 1},  # the 1x1 shortcut
+    ],
+)
+@pytest.mark.parametrize(
+    ("forward", "backward"),
+    [
+        (conv2d_forward, conv2d_backward),
+        (conv2d_forward_im2col, conv2d_backward_im2col),
+    ],
+)
+def test_float32_inputs_stay_float32_and_agree_with_float64(
+    forward, backward, hyper
+) -> None:
+    hyper = dict(hyper)
+    k = hyper.pop("kernel", 3)
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((2, 3, 7, 6))
+    W = rng.standard_normal((4, 3, k, k))
+    b = rng.standard_normal(4)
+    Y64, cache64 = forward(X, W, b, **hyper)
+    dY = rng.standard_normal(Y64.shape)
+    Y32, cache32 = forward(*(a.astype(np.float32) for a in (X, W, b)), **hyper)
+    grads32 = backward(dY.astype(np.float32), cache32)
+    assert {a.dtype for a in (Y32, *grads32)} == {np.dtype(np.float32)}
+    if cache32.cols is not None:
+        assert cache32.cols.dtype == np.float32
+    for a32, a64 in zip((Y32, *grads32), (Y64, *backward(dY, cache64)), strict=True):
+        np.testing.assert_allclose(a32, a64, rtol=1e-4, atol=1e-4 * np.abs(a64).max())
 
 
 # --- bad inputs -----------------------------------------------------------
@@ -237,7 +283,7 @@ def test_float32_inputs_stay_float32() -> None:
 X4 = np.zeros((1, 2, 5, 5))
 W4 = np.zeros((3, 2, 3, 3))
 B3 = np.zeros(3)
-FORWARDS = [conv2d_forward, conv2d_forward_loops]
+FORWARDS = ALL_FORWARDS
 
 
 @pytest.mark.parametrize("forward", FORWARDS)
@@ -277,7 +323,7 @@ def test_forward_rejects_bad_arrays(forward, X, W, b, message) -> None:
         forward(X, W, b)
 
 
-@pytest.mark.parametrize("backward", [conv2d_backward, conv2d_backward_loops])
+@pytest.mark.parametrize("backward", ALL_BACKWARDS)
 @pytest.mark.parametrize(
     ("dY", "message"),
     [

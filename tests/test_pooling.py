@@ -59,6 +59,35 @@ def test_maxpool_loops_match_vectorised_with_ties(case: dict) -> None:
 
 
 @given(case=pool_cases(ties=True))
+def test_maxpool_caches_are_interchangeable_with_ties(case: dict) -> None:
+    """The loops' cache stores winners, the fast path's X and Y: both route alike."""
+    _, cache_loops = maxpool2d_forward_loops(case["X"], **_pool_args(case))
+    _, cache_fast = maxpool2d_forward(case["X"], **_pool_args(case))
+    expected = maxpool2d_backward_loops(case["dY"], cache_loops)
+    for backward, cache in [
+        (maxpool2d_backward, cache_loops),
+        (maxpool2d_backward_loops, cache_fast),
+    ]:
+        # overlapping windows add in another order: equal to rounding
+        assert np.max(np.abs(backward(case["dY"], cache) - expected)) < EXACT
+
+
+@pytest.mark.parametrize(
+    ("kernel", "stride"), [(2, None), (3, 2), ((2, 3), (1, 2)), (3, 1)]
+)
+def test_maxpool_float32_stays_float32_and_routes_like_float64(kernel, stride) -> None:
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 3, size=(2, 3, 7, 8)).astype(np.float64)  # many ties
+    Y64, cache64 = maxpool2d_forward(X, kernel, stride=stride)
+    dY = rng.standard_normal(Y64.shape)
+    Y32, cache32 = maxpool2d_forward(X.astype(np.float32), kernel, stride=stride)
+    dX32 = maxpool2d_backward(dY.astype(np.float32), cache32)
+    assert Y32.dtype == dX32.dtype == np.float32
+    np.testing.assert_array_equal(Y32, Y64)  # small integers: exact in float32
+    np.testing.assert_allclose(dX32, maxpool2d_backward(dY, cache64), rtol=1e-6)
+
+
+@given(case=pool_cases(ties=True))
 def test_maxpool_backward_sends_each_gradient_exactly_once(case: dict) -> None:
     _, cache = maxpool2d_forward(case["X"], **_pool_args(case))
     dX = maxpool2d_backward(case["dY"], cache)

@@ -1,16 +1,21 @@
-"""2-D convolution (cross-correlation) forward and backward, three ways.
+"""2-D convolution (cross-correlation) forward and backward, four ways.
 
 * the **loop reference** (:func:`conv2d_forward_loops`,
   :func:`conv2d_backward_loops`): one ``for`` per index of Part 3, eqs.
   (3.1) and (3.3)–(3.5), written to be read beside the page;
-* the **matrix form** (:func:`conv2d_forward`, :func:`conv2d_backward`):
-  :func:`im2col` turns every receptive field into a row, so the forward pass
-  is one matrix product and the backward pass is the dense layer's backward
-  pass followed by :func:`col2im`, which *accumulates* overlapping windows
-  (Part 3, eqs. (3.7)–(3.8));
+* the **matrix form** (:func:`conv2d_forward_im2col`,
+  :func:`conv2d_backward_im2col`): :func:`im2col` turns every receptive
+  field into a row, so the forward pass is one matrix product and the
+  backward pass is the dense layer's backward pass followed by
+  :func:`col2im`, which *accumulates* overlapping windows (Part 3, eqs.
+  (3.7)–(3.8));
 * the **flipped-kernel form** of the input gradient
   (:func:`conv2d_input_gradient_flipped`): a full correlation of the dilated,
-  padded upstream gradient with the flipped kernel (Part 3, eq. (3.6)).
+  padded upstream gradient with the flipped kernel (Part 3, eq. (3.6));
+* the **fast path** (:func:`conv2d_forward`, :func:`conv2d_backward`), which
+  the layers train with: the matrix form batched image by image, its window
+  columns kept for the backward pass, and the input gradient as a sum of
+  KH·KW shifted matrix products (Part 3, "The fast path").
 
 Shapes: images ``(N, C_in, H, W)``, kernels ``(C_out, C_in, KH, KW)``, biases
 ``(C_out,)``, outputs ``(N, C_out, OH, OW)``. Stride, padding and dilation are
@@ -218,6 +223,10 @@ class ConvCache(NamedTuple):
     X: FloatArray
     W: FloatArray
     geometry: ConvGeometry
+    #: The fast path's window columns, (N, C_in·KH·KW, OH·OW), kept from the
+    #: forward pass so the backward pass does not copy the windows again;
+    #: ``None`` from the loop and matrix forms.
+    cols: FloatArray | None = None
 
 
 def _check_inputs(
@@ -230,7 +239,7 @@ def _check_inputs(
 
 
 def _check_upstream(dY: ArrayLike, cache: ConvCache) -> FloatArray:
-    X, W, g = cache
+    X, W, g = cache.X, cache.W, cache.geometry
     _, (OH, OW) = _geometry(X.shape, (W.shape[2], W.shape[3]), *g)
     return check_array(
         "dY",
@@ -350,7 +359,7 @@ def conv2d_backward_loops(
     array([4.])
     """
     dY_ = _check_upstream(dY, cache)
-    X, W, g = cache
+    X, W, g = cache.X, cache.W, cache.geometry
     # --8<-- [start:conv2d_backward_loops]
     (sh, sw), (ph, pw), (dh, dw) = g.stride, g.padding, g.dilation
     Xp = pad(X, g.padding)
@@ -520,7 +529,7 @@ def _col2im(
     return Xp[:, :, ph : ph + H, pw : pw + W]
 
 
-def conv2d_forward(
+def conv2d_forward_im2col(
     X: ArrayLike,
     W: ArrayLike,
     b: ArrayLike,
@@ -529,7 +538,7 @@ def conv2d_forward(
     padding: IntOrPair = 0,
     dilation: IntOrPair = 1,
 ) -> tuple[FloatArray, ConvCache]:
-    """Convolution layer forward pass as one matrix product (vectorised).
+    """Convolution layer forward pass as one matrix product (the matrix form).
 
     Y = im2col(X) Wmatᵀ + b, with Wmat = W.reshape(C_out, C_in·KH·KW), then
     reshaped to (N, C_out, OH, OW): a dense layer applied to every window.
@@ -545,7 +554,7 @@ def conv2d_forward(
     -------
     Y : ndarray, shape (N, C_out, OH, OW)
     cache : ConvCache
-        What :func:`conv2d_backward` needs.
+        What :func:`conv2d_backward_im2col` (or any backward function) needs.
 
     Raises
     ------
@@ -562,7 +571,7 @@ def conv2d_forward(
     Examples
     --------
     >>> X = np.arange(16.0).reshape(1, 1, 4, 4)
-    >>> Y, cache = conv2d_forward(X, np.ones((1, 1, 2, 2)), [0.0], stride=2)
+    >>> Y, cache = conv2d_forward_im2col(X, np.ones((1, 1, 2, 2)), [0.0], stride=2)
     >>> Y[0, 0]
     array([[10., 18.],
            [42., 50.]])
@@ -579,10 +588,10 @@ def conv2d_forward(
     return np.ascontiguousarray(Y), ConvCache(X_, W_, g)
 
 
-def conv2d_backward(
+def conv2d_backward_im2col(
     dY: ArrayLike, cache: ConvCache
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Gradients of a scalar loss through a convolution (vectorised).
+    """Gradients of a scalar loss through a convolution (the matrix form).
 
     The dense layer's backward pass on the im2col matrix, then col2im:
     dWmat = dYmatᵀ cols, db = column sums of dYmat, dX = col2im(dYmat Wmat).
@@ -592,7 +601,7 @@ def conv2d_backward(
     dY : ndarray, shape (N, C_out, OH, OW)
         ∂L/∂Y, the gradient arriving from the layer above.
     cache : ConvCache
-        From :func:`conv2d_forward` or :func:`conv2d_forward_loops`.
+        From any of the forward functions.
 
     Returns
     -------
@@ -609,14 +618,14 @@ def conv2d_backward(
     Examples
     --------
     >>> X = np.arange(9.0).reshape(1, 1, 3, 3)
-    >>> _, cache = conv2d_forward(X, np.ones((1, 1, 2, 2)), [0.0])
-    >>> dX, dW, db = conv2d_backward(np.ones((1, 1, 2, 2)), cache)
+    >>> _, cache = conv2d_forward_im2col(X, np.ones((1, 1, 2, 2)), [0.0])
+    >>> dX, dW, db = conv2d_backward_im2col(np.ones((1, 1, 2, 2)), cache)
     >>> dW[0, 0]  # each weight met the four pixels of one 2 x 2 block
     array([[ 8., 12.],
            [20., 24.]])
     """
     dY_ = _check_upstream(dY, cache)
-    X, W, g = cache
+    X, W, g = cache.X, cache.W, cache.geometry
     k = (W.shape[2], W.shape[3])
     # --8<-- [start:conv2d_matrix_backward]
     cols = _im2col(X, k, g)  # (N·OH·OW, C_in·KH·KW)
@@ -626,6 +635,163 @@ def conv2d_backward(
     dW = (dY_mat.T @ cols).reshape(W.shape)
     dX = _col2im(dY_mat @ W_mat, X.shape, k, g)
     # --8<-- [end:conv2d_matrix_backward]
+    return dX, dW, db
+
+
+# ---------------------------------------------------------------------------
+# The fast path the layers train with. Part 3, "The fast path"
+
+
+def _window_columns(
+    X: FloatArray, kernel: Pair, g: ConvGeometry, out: Pair
+) -> FloatArray:
+    """Every receptive field of each image as a column: (N, C·KH·KW, OH·OW).
+
+    The same numbers as :func:`im2col`, laid out image by image and
+    transposed, so that the forward pass is one matrix product per image
+    with the output already in (N, C_out, OH, OW) order. It is filled with
+    one strided copy per kernel tap (u, v), each a block of whole rows, which
+    is far cheaper than copying window by window.
+    """
+    N, C = X.shape[:2]
+    (KH, KW), (OH, OW) = kernel, out
+    if (KH, KW) == (1, 1) and g.stride == (1, 1) and g.padding == (0, 0):
+        return X.reshape(N, C, OH * OW)  # a 1x1 kernel reads every pixel once
+    Xp = _pad(X, g.padding) if g.padding != (0, 0) else X
+    cols = np.empty((N, C, KH, KW, OH, OW), dtype=X.dtype)
+    for u in range(KH):
+        for v in range(KW):
+            rows, columns = _tap_slices(u, v, out, g.stride, g.dilation)
+            cols[:, :, u, v] = Xp[:, :, rows, columns]
+    return cols.reshape(N, C * KH * KW, OH * OW)
+
+
+def conv2d_forward(
+    X: ArrayLike,
+    W: ArrayLike,
+    b: ArrayLike,
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> tuple[FloatArray, ConvCache]:
+    """Convolution layer forward pass, the fast path the layers use.
+
+    Per image n, Y[n] = Wmat · cols[n] + b, where cols[n] (C_in·KH·KW,
+    OH·OW) holds one receptive field per column: the matrix form of eq.
+    (3.7), transposed and batched so no reshuffle of the output is needed.
+    Float32 inputs stay float32 throughout.
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, C_in, H, W)
+    W : ndarray, shape (C_out, C_in, KH, KW)
+    b : ndarray, shape (C_out,)
+    stride, padding, dilation : int or (int, int)
+
+    Returns
+    -------
+    Y : ndarray, shape (N, C_out, OH, OW)
+        In the dtype of the product of ``X`` and ``W``: float32 if both are.
+    cache : ConvCache
+        What :func:`conv2d_backward` needs, including the window columns.
+
+    Raises
+    ------
+    ValueError
+        If a shape does not fit (``C_in`` of ``X`` and ``W``, ``C_out`` of
+        ``W`` and ``b``), an entry is not finite, a hyper-parameter is out of
+        range, or the dilated kernel is larger than the padded input.
+
+    Notes
+    -----
+    Part 3, "The fast path": equal to the loop reference, eq. (3.1), and to
+    the matrix form, :func:`conv2d_forward_im2col`; the tests check it on
+    random shapes and against PyTorch.
+
+    Examples
+    --------
+    >>> X = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> Y, cache = conv2d_forward(X, np.ones((1, 1, 2, 2)), [0.0], stride=2)
+    >>> Y[0, 0]
+    array([[10., 18.],
+           [42., 50.]])
+    """
+    X_, W_, b_ = _check_inputs(X, W, b)
+    k = (W_.shape[2], W_.shape[3])
+    g, (OH, OW) = _geometry(X_.shape, k, stride, padding, dilation)
+    # --8<-- [start:conv2d_fast]
+    cols = _window_columns(X_, k, g, (OH, OW))  # (N, C_in·KH·KW, OH·OW)
+    W_mat = W_.reshape(W_.shape[0], -1)  # (C_out, C_in·KH·KW)
+    Y = np.matmul(W_mat, cols)  # (N, C_out, OH·OW): one product per image
+    Y += b_[:, None]
+    # --8<-- [end:conv2d_fast]
+    return Y.reshape(X_.shape[0], -1, OH, OW), ConvCache(X_, W_, g, cols)
+
+
+def conv2d_backward(
+    dY: ArrayLike, cache: ConvCache
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Gradients of a scalar loss through a convolution, the fast path.
+
+    dW and db as in the matrix form, one product per image with the window
+    columns the forward pass kept; dX as a sum of KH·KW shifted products:
+    tap (u, v) sends W[:, :, u, v]ᵀ dY to the input pixels it read, which is
+    eq. (3.3) with the sum over taps taken last.
+
+    Parameters
+    ----------
+    dY : ndarray, shape (N, C_out, OH, OW)
+        ∂L/∂Y, the gradient arriving from the layer above.
+    cache : ConvCache
+        From any of the forward functions; without window columns (the
+        loop and matrix forms keep none) they are rebuilt.
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C_in, H, W)
+    dW : ndarray, shape (C_out, C_in, KH, KW)
+    db : ndarray, shape (C_out,)
+
+    Notes
+    -----
+    Part 3, "The fast path": equal to the loop reference, eqs. (3.3)–(3.5),
+    to the matrix form, eq. (3.8), and to the flipped-kernel form, eq. (3.6).
+
+    Examples
+    --------
+    >>> X = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> _, cache = conv2d_forward(X, np.ones((1, 1, 2, 2)), [0.0])
+    >>> dX, dW, db = conv2d_backward(np.ones((1, 1, 2, 2)), cache)
+    >>> dW[0, 0]  # each weight met the four pixels of one 2 x 2 block
+    array([[ 8., 12.],
+           [20., 24.]])
+    >>> dX[0, 0]  # each pixel, once per window that read it
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    dY_ = _check_upstream(dY, cache)
+    X, W, g = cache.X, cache.W, cache.geometry
+    (N, C_in, H, W_in), (C_out, _, KH, KW) = X.shape, W.shape
+    OH, OW = dY_.shape[2:]
+    cols = cache.cols
+    if cols is None:
+        cols = _window_columns(X, (KH, KW), g, (OH, OW))
+    # --8<-- [start:conv2d_fast_backward]
+    dY3 = dY_.reshape(N, C_out, OH * OW)
+    db = dY3.sum(axis=(0, 2))
+    dW = np.matmul(dY3, cols.transpose(0, 2, 1)).sum(axis=0).reshape(W.shape)
+    (ph, pw), dtype = g.padding, np.result_type(dY3, W)
+    dXp = np.zeros((N, C_in, H + 2 * ph, W_in + 2 * pw), dtype=dtype)
+    W_taps = np.ascontiguousarray(W.transpose(2, 3, 1, 0))  # (KH, KW, C_in, C_out)
+    for u in range(KH):
+        for v in range(KW):
+            rows, columns = _tap_slices(u, v, (OH, OW), g.stride, g.dilation)
+            tap = np.matmul(W_taps[u, v], dY3)  # (N, C_in, OH·OW)
+            dXp[:, :, rows, columns] += tap.reshape(N, C_in, OH, OW)  # windows overlap
+    dX = dXp[:, :, ph : ph + H, pw : pw + W_in]
+    # --8<-- [end:conv2d_fast_backward]
     return dX, dW, db
 
 

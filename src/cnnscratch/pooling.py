@@ -14,6 +14,7 @@ are an ``int`` or an ``(h, w)`` pair; the stride defaults to the kernel size.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -34,15 +35,33 @@ from .conv import (
 class PoolCache(NamedTuple):
     """What the pooling backward functions need from the forward pass.
 
-    ``X_shape`` is (N, C, H, W); ``argmax`` (max-pooling only) has shape
-    (N, C, OH, OW) and holds the row-major index, inside its window, of the
-    input each output copied.
+    ``X_shape`` is (N, C, H, W). A max-pooling cache knows each window's
+    winner: the loop reference stores it (``winners``, shape (N, C, OH, OW),
+    the row-major index ``u·KW + v`` inside the window of the input each
+    output copied); the fast path stores the input ``X`` and output ``Y``
+    instead, from which :attr:`argmax` finds the same winners. An
+    average-pooling cache has neither. The cache refers to ``X`` and ``Y``
+    without copying them: change neither before the backward pass.
     """
 
     X_shape: tuple[int, ...]
     kernel: Pair
     stride: Pair
-    argmax: NDArray[np.intp] | None
+    winners: NDArray[np.intp] | None
+    X: FloatArray | None = None
+    Y: FloatArray | None = None
+
+    @property
+    def argmax(self) -> NDArray[np.intp] | None:
+        """Each window's winner, first maximum on ties; ``None`` for average pooling."""
+        if self.winners is not None or self.X is None or self.Y is None:
+            return self.winners
+        argmax = np.zeros(self.Y.shape, dtype=np.intp)
+        for t, won in enumerate(
+            _first_maxima(self.X, self.Y, self.kernel, self.stride)
+        ):
+            argmax[won] = t
+        return argmax
 
 
 def _pool_geometry(
@@ -199,10 +218,37 @@ def _pool_windows(X: FloatArray, kernel: Pair, stride: Pair) -> FloatArray:
     return _windows(X, kernel, ConvGeometry(stride, (0, 0), (1, 1)))
 
 
+def _tap(X: FloatArray, u: int, v: int, out: Pair, stride: Pair) -> FloatArray:
+    """Tap (u, v) of every window at once: X[:, :, i s + u, j s + v], (N, C, OH, OW)."""
+    rows, columns = _tap_slices(u, v, out, stride)
+    return X[:, :, rows, columns]
+
+
+def _first_maxima(
+    X: FloatArray, Y: FloatArray, kernel: Pair, stride: Pair
+) -> Iterator[NDArray[np.bool_]]:
+    """For each tap in row-major order, where it is its window's first maximum.
+
+    A tap wins a window when it equals the window's maximum ``Y`` and no
+    earlier tap has won it: the site's tie policy, without an argmax.
+    """
+    unclaimed = np.ones(Y.shape, dtype=bool)
+    for u in range(kernel[0]):
+        for v in range(kernel[1]):
+            won = _tap(X, u, v, Y.shape[2:], stride) == Y
+            won &= unclaimed
+            unclaimed ^= won
+            yield won
+
+
 def maxpool2d_forward(
     X: ArrayLike, kernel: IntOrPair = 2, *, stride: IntOrPair | None = None
 ) -> tuple[FloatArray, PoolCache]:
-    """Max-pooling forward pass (vectorised).
+    """Max-pooling forward pass, the fast path the layers use.
+
+    One strided view per kernel tap (u, v) holds that tap of every window;
+    ``np.maximum`` over the KH·KW views is the maximum of every window, with
+    no copy of the windows and no argmax. Float32 stays float32.
 
     Parameters
     ----------
@@ -217,8 +263,8 @@ def maxpool2d_forward(
         ``OH = ⌊(H − KH) / s⌋ + 1``; rows and columns the stride does not
         reach are ignored.
     cache : PoolCache
-        The winner of each window (``np.argmax`` returns the first maximum in
-        row-major order, the site's tie policy).
+        Refers to ``X`` and ``Y``; the backward pass finds each window's
+        first maximum from them (the site's tie policy).
 
     Raises
     ------
@@ -228,7 +274,8 @@ def maxpool2d_forward(
 
     Notes
     -----
-    Part 3, eq. (3.9); equal to :func:`maxpool2d_forward_loops`.
+    Part 3, eq. (3.9), "The fast path"; equal to
+    :func:`maxpool2d_forward_loops`, ties included.
 
     Examples
     --------
@@ -238,16 +285,23 @@ def maxpool2d_forward(
     array([[ 5.,  7.],
            [13., 15.]])
     """
-    X_, k, s, _ = _pool_geometry(X, kernel, stride)
-    win = _pool_windows(X_, k, s)
-    flat = win.reshape(*win.shape[:4], k[0] * k[1])  # (N, C, OH, OW, KH·KW)
-    argmax = np.argmax(flat, axis=-1)  # first maximum on ties
-    Y = np.take_along_axis(flat, argmax[..., None], axis=-1)[..., 0]
-    return Y, PoolCache(X_.shape, k, s, argmax)
+    X_, k, s, out = _pool_geometry(X, kernel, stride)
+    # --8<-- [start:maxpool_fast]
+    Y = _tap(X_, 0, 0, out, s).copy()  # (N, C, OH, OW): tap (0, 0) of every window
+    for u in range(k[0]):
+        for v in range(k[1]):
+            if (u, v) != (0, 0):
+                np.maximum(Y, _tap(X_, u, v, out, s), out=Y)
+    # --8<-- [end:maxpool_fast]
+    return Y, PoolCache(X_.shape, k, s, None, X_, Y)
 
 
 def maxpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
-    """Max-pooling backward pass (vectorised): route dY to each window's winner.
+    """Max-pooling backward pass, the fast path: route dY to each window's winner.
+
+    Tap by tap in row-major order, the taps that equal their window's
+    maximum and come first receive dY there (a mask per tap, no argmax);
+    with overlapping windows the contributions add.
 
     Parameters
     ----------
@@ -263,7 +317,8 @@ def maxpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
 
     Notes
     -----
-    Part 3, eq. (3.10); equal to :func:`maxpool2d_backward_loops`.
+    Part 3, eq. (3.10), "The fast path"; equal to
+    :func:`maxpool2d_backward_loops`, ties included.
 
     Examples
     --------
@@ -275,15 +330,23 @@ def maxpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
            [0., 0., 0.]])
     """
     dY_ = _check_upstream(dY, cache)
-    argmax = _require_argmax(cache)
-    KH, KW = cache.kernel
-    OH, OW = dY_.shape[2:]
+    (KH, KW), (sh, sw), out = cache.kernel, cache.stride, dY_.shape[2:]
+    taps: Iterator[NDArray[np.bool_]]
+    if cache.X is None or cache.Y is None:  # a loop reference's cache: its argmax
+        argmax = _require_argmax(cache)
+        taps = (argmax == t for t in range(KH * KW))
+    else:
+        taps = _first_maxima(cache.X, cache.Y, cache.kernel, cache.stride)
+    # --8<-- [start:maxpool_fast_backward]
     dX = np.zeros(cache.X_shape, dtype=dY_.dtype)
-    for u in range(KH):
-        for v in range(KW):
-            routed = np.where(argmax == u * KW + v, dY_, 0.0)
-            rows, columns = _tap_slices(u, v, (OH, OW), cache.stride)
-            dX[:, :, rows, columns] += routed  # += : windows may overlap
+    overlap = sh < KH or sw < KW
+    for t, won in enumerate(taps):  # tap t = (u, v) in row-major order
+        dX_tap = _tap(dX, *divmod(t, KW), out, cache.stride)
+        if overlap:  # a pixel can win several windows: add
+            dX_tap += np.where(won, dY_, 0)
+        else:  # each pixel is in one window: copy
+            np.copyto(dX_tap, dY_, where=won)
+    # --8<-- [end:maxpool_fast_backward]
     return dX
 
 
