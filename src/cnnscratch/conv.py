@@ -199,8 +199,12 @@ def pad(X: ArrayLike, padding: IntOrPair) -> FloatArray:
 
 
 def _pad(X: FloatArray, padding: Pair) -> FloatArray:
-    ph, pw = padding
-    return np.pad(X, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    # A zero array and one slice assignment: np.pad does the same with far
+    # more Python overhead, which dominates on the small images of the labs.
+    (ph, pw), (N, C, H, W) = padding, X.shape
+    Xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=X.dtype)
+    Xp[:, :, ph : ph + H, pw : pw + W] = X
+    return Xp
 
 
 def _as_shape(X_shape: Sequence[int], axes: str) -> tuple[int, int, int, int]:

@@ -203,7 +203,7 @@ class SGD:
             name: sgd_momentum_update(
                 param,
                 grads[name],
-                self.velocity.get(name, np.zeros_like(param)),
+                self.velocity[name] if name in self.velocity else np.zeros_like(param),
                 lr=self.lr,
                 momentum=self.momentum,
             )
@@ -262,8 +262,8 @@ class Adam:
             name: adam_update(
                 param,
                 grads[name],
-                self.m.get(name, np.zeros_like(param)),
-                self.v.get(name, np.zeros_like(param)),
+                self.m[name] if name in self.m else np.zeros_like(param),
+                self.v[name] if name in self.v else np.zeros_like(param),
                 t,
                 lr=self.lr,
                 beta1=self.beta1,
