@@ -274,7 +274,7 @@ def maxpool2d_forward(
 
     Notes
     -----
-    Part 3, eq. (3.9), "The fast path"; equal to
+    Part 3, eq. (3.9), "Max-pooling's fast path"; equal to
     :func:`maxpool2d_forward_loops`, ties included.
 
     Examples
@@ -317,7 +317,7 @@ def maxpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
 
     Notes
     -----
-    Part 3, eq. (3.10), "The fast path"; equal to
+    Part 3, eq. (3.10), "Max-pooling's fast path"; equal to
     :func:`maxpool2d_backward_loops`, ties included.
 
     Examples
