@@ -1,0 +1,331 @@
+"""What an exercise is, and how a reader's outputs are graded into a report.
+
+An :class:`Exercise` holds a battery of :class:`Case` objects (ordered by
+element count, so the first failing case is the smallest), the package's
+verified implementation as the reference, and a catalogue of
+:class:`KnownBug` objects: each one a *buggy implementation* of one output.
+A wrong output is diagnosed by comparing it with the output of each known bug
+on every case, never by reading the reader's source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.floating]
+#: Relative error (Frobenius norm) under which an output counts as correct.
+#: Correct implementations that sum in another order differ by ~1e-15.
+TOLERANCE = 1e-8
+#: Where the site's pages live in a clone; links in reports point there.
+DOCS = "docs/"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of the reader's function: its arguments and what they test.
+
+    ``args`` are the arrays passed positionally, named by ``names``;
+    ``kwargs`` the hyper-parameters, passed by keyword.
+    """
+
+    names: tuple[str, ...]
+    args: tuple[Array, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+    @property
+    def size(self) -> int:
+        """Number of input elements: the battery is sorted by it."""
+        return sum(int(a.size) for a in self.args)
+
+    def call(self, fn: Callable[..., Any]) -> Any:
+        """``fn`` on fresh copies of the arguments (a reader may mutate them)."""
+        return fn(*(a.copy() for a in self.args), **self.kwargs)
+
+    def describe(self) -> str:
+        """``X (1, 1, 3, 3), W (1, 1, 2, 2), stride 2``: shapes, then options."""
+        pairs = zip(self.names, self.args, strict=True)
+        parts = [f"{n} {_shape(a.shape)}" for n, a in pairs]
+        parts += [f"{k} {v}" for k, v in self.kwargs.items()]
+        text = ", ".join(parts)
+        return f"{text} ({self.note})" if self.note else text
+
+
+@dataclass(frozen=True)
+class KnownBug:
+    """A classic mistake, as an implementation of the one output it breaks.
+
+    ``compute`` takes the reader's arguments and returns what a function with
+    this bug returns for ``output`` (it may raise where such a function would).
+    """
+
+    key: str
+    output: str
+    text: str
+    link: str
+    compute: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: the reader's signature, a battery, a reference, known bugs."""
+
+    name: str
+    signature: str
+    summary: str
+    docstring: str
+    outputs: tuple[str, ...]
+    battery: Callable[[], list[Case]]
+    reference: Callable[..., tuple[Array, ...]]
+    bugs: tuple[KnownBug, ...]
+    page: str
+    tests: tuple[str, ...]
+
+    def cases(self) -> list[Case]:
+        """The battery, smallest case (fewest input elements) first."""
+        return sorted(self.battery(), key=lambda case: case.size)
+
+
+# ---------------------------------------------------------------------------
+# What came back from the reader's function
+
+
+@dataclass(frozen=True)
+class Returned:
+    """The reader's function returned ``value`` (converted to arrays)."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Raised:
+    """The reader's function raised; ``kind`` is the exception's class name."""
+
+    kind: str
+    message: str
+    traceback: str
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """The child process running the reader's code timed out or died."""
+
+    reason: str
+
+
+Outcome = Returned | Raised | Stopped
+
+
+# ---------------------------------------------------------------------------
+# The report
+
+
+@dataclass(frozen=True)
+class Report:
+    """The verdict of :func:`cnnscratch.exercises.check`.
+
+    ``passed`` is True when every case passed; ``bugs`` holds the keys of the
+    known bugs the wrong outputs match, and ``diagnoses`` the same as
+    ``(output, key)`` pairs; ``text`` is what the command line prints (also
+    the report's ``str`` and ``repr``).
+    """
+
+    exercise: str
+    passed: bool
+    text: str
+    failed: int
+    total: int
+    diagnoses: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def bugs(self) -> tuple[str, ...]:
+        """The keys of the known bugs named, without repeats, in report order."""
+        return tuple(dict.fromkeys(key for _, key in self.diagnoses))
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _shape(shape: Sequence[int]) -> str:
+    return (
+        "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal shapes, non-finite entries in the same places, finite ones close."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or not (_is_real(a) and _is_real(b)):
+        return False
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    finite_a, finite_b = np.isfinite(a), np.isfinite(b)
+    if not np.array_equal(finite_a, finite_b):
+        return False
+    if not np.array_equal(a[~finite_a], b[~finite_b], equal_nan=True):
+        return False
+    return _relative_error(a[finite_a], b[finite_b]) < TOLERANCE
+
+
+def _is_real(a: NDArray[Any]) -> bool:
+    return a.dtype.kind in "fiub"
+
+
+def _relative_error(a: Array, b: Array) -> float:
+    scale = max(float(np.linalg.norm(a)), float(np.linalg.norm(b)))
+    return 0.0 if scale == 0.0 else float(np.linalg.norm(a - b)) / scale
+
+
+def _as_outputs(value: Any, names: tuple[str, ...]) -> tuple[Any, ...] | str:
+    """The reader's return value as one entry per output, or what is wrong."""
+    if len(names) == 1:
+        if isinstance(value, tuple):
+            return f"returned a tuple of {len(value)}; expected one array, {names[0]}"
+        return (value,)
+    if not isinstance(value, tuple | list) or len(value) != len(names):
+        kind = type(value).__name__
+        article = "an" if kind[0] in "aeiou" else "a"
+        what = f"{article} {kind}"
+        if isinstance(value, tuple | list):
+            what += f" of {len(value)}"
+        return f"returned {what}; expected a tuple ({', '.join(names)})"
+    return tuple(value)
+
+
+def _first_problem(got: Any, expected: Array, name: str) -> str | None:
+    """One line on what is wrong with output ``name``, or None if it is right."""
+    got = np.asarray(got)
+    if got.shape != expected.shape:
+        return (
+            f"{name} has shape {_shape(got.shape)}; expected {_shape(expected.shape)}"
+        )
+    if got.dtype != expected.dtype:
+        return f"{name} has dtype {got.dtype}; expected {expected.dtype}"
+    bad_finite = np.isfinite(got) != np.isfinite(expected)
+    if bad_finite.any():
+        index = tuple(int(i) for i in np.argwhere(bad_finite)[0])
+        return (
+            f"{name}{list(index)}: expected {_number(expected[index])}, got "
+            f"{_number(got[index])} (not finite: an overflow?)"
+        )
+    error = _relative_error(got, expected)
+    if error < TOLERANCE:
+        return None
+    scale = float(np.max(np.abs(expected), initial=0.0))
+    wrong = np.abs(got - expected) > TOLERANCE * max(scale, 1e-300)
+    index = tuple(int(i) for i in np.argwhere(wrong)[0])
+    return (
+        f"{name}{list(index)}: expected {_number(expected[index])}, got "
+        f"{_number(got[index])} (relative error of {name}: {error:.2g})"
+    )
+
+
+def grade(
+    exercise: Exercise, cases: list[Case], outcomes: list[Outcome], total: int
+) -> Report:
+    """Compare the reader's outcomes with the reference; name matching bugs.
+
+    ``outcomes[i]`` belongs to ``cases[i]``; fewer outcomes than cases means
+    the run stopped (a time limit, a crash) and the rest were not run.
+    """
+    names = exercise.outputs
+    problems: list[tuple[int, str, str | None]] = []  # (case, text, output name)
+    returned: dict[int, tuple[Any, ...]] = {}
+    wrong_outputs: set[str] = set()
+    for i, outcome in enumerate(outcomes):
+        case = cases[i]
+        if isinstance(outcome, Stopped):
+            problems.append((i, outcome.reason, None))
+            continue
+        if isinstance(outcome, Raised):
+            problems.append((i, _raised_text(outcome), None))
+            continue
+        outputs = _as_outputs(outcome.value, names)
+        if isinstance(outputs, str):
+            problems.append((i, f"your function {outputs}", None))
+            continue
+        returned[i] = outputs
+        expected = case.call(exercise.reference)
+        for name, got, want in zip(names, outputs, expected, strict=True):
+            problem = _first_problem(got, want, name)
+            if problem is not None:
+                wrong_outputs.add(name)
+                problems.append((i, problem, name))
+                break
+        for name, got, want in zip(names, outputs, expected, strict=True):
+            if _first_problem(got, want, name) is not None:
+                wrong_outputs.add(name)
+    failed = len({i for i, _, _ in problems})
+    not_run = total - len(outcomes)
+    if not problems and not_run == 0:
+        return Report(
+            exercise.name, True, f"{exercise.name}: all {total} cases pass.", 0, total
+        )
+    bugs = _diagnose(exercise, cases, returned, wrong_outputs)
+    first, text, _ = problems[0]
+    lines = [
+        f"{exercise.name}: {failed} of {total} cases fail"
+        + (f" ({not_run} not run)." if not_run else "."),
+        f"Smallest failing case: {cases[first].describe()}",
+        *("  " + line for line in text.splitlines()),
+    ]
+    for bug in bugs:
+        lines.append(f"Likely bug in {bug.output}: {bug.text}")
+        lines.append(f"  See {DOCS}{bug.link}")
+    return Report(
+        exercise.name,
+        False,
+        "\n".join(lines),
+        failed + not_run,
+        total,
+        tuple(dict.fromkeys((bug.output, bug.key) for bug in bugs)),
+    )
+
+
+def _raised_text(outcome: Raised) -> str:
+    if outcome.kind == "NotImplementedError":
+        return "your function raised NotImplementedError: write its body first"
+    head = f"your function raised {outcome.kind}"
+    head += f": {outcome.message}" if outcome.message else ""
+    return head + (f"\n{outcome.traceback}" if outcome.traceback else "")
+
+
+def _diagnose(
+    exercise: Exercise,
+    cases: list[Case],
+    returned: dict[int, tuple[Any, ...]],
+    wrong_outputs: set[str],
+) -> list[KnownBug]:
+    """Known bugs whose output equals the reader's on every case that returned."""
+    names = exercise.outputs
+    found = []
+    for bug in exercise.bugs:
+        if bug.output not in wrong_outputs:
+            continue
+        position = names.index(bug.output)
+        if all(
+            _matches(bug, cases[i], outputs[position])
+            for i, outputs in returned.items()
+        ):
+            found.append(bug)
+    return found
+
+
+def _matches(bug: KnownBug, case: Case, got: Any) -> bool:
+    try:
+        with np.errstate(all="ignore"):
+            predicted = case.call(bug.compute)
+    except Exception:  # the buggy function would have raised: the reader's did not
+        return False
+    return same(got, predicted)
