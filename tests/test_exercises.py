@@ -804,3 +804,58 @@ def test_files_that_cannot_be_checked_raise_a_usage_error(
 def test_an_unknown_exercise_names_the_known_ones() -> None:
     with pytest.raises(UsageError, match="expected one of dense_backward, "):
         check("conv3d_forward", dense_matrix)
+
+
+# --- finite differences of the reader's own forward pass -----------------------
+
+
+def test_a_backward_pass_consistent_with_a_flipped_forward_pass_is_told_so(
+    tmp_path: Path,
+) -> None:
+    # Gotcha 6: the forward pass flips the kernel, and the backward pass is
+    # its exact gradient. The reference fails it; finite differences of the
+    # reader's own forward pass agree with it, which points at the forward.
+    file = tmp_path / "flipped.py"
+    file.write_text(
+        "import numpy as np\n"
+        "from cnnscratch import conv\n"
+        "\n"
+        "def conv2d_forward(X, W, b, stride=1, padding=0, dilation=1):\n"
+        "    options = dict(stride=stride, padding=padding, dilation=dilation)\n"
+        "    return conv.conv2d_forward(X, W[:, :, ::-1, ::-1], b, **options)[0]\n"
+        "\n"
+        "def conv2d_backward(dY, X, W, stride=1, padding=0, dilation=1):\n"
+        "    options = dict(stride=stride, padding=padding, dilation=dilation)\n"
+        "    b = np.zeros(len(W))\n"
+        "    _, cache = conv.conv2d_forward(X, W[:, :, ::-1, ::-1], b, **options)\n"
+        "    dX, dW, db = conv.conv2d_backward(dY, cache)\n"
+        "    return dX, dW[:, :, ::-1, ::-1], db\n",
+        encoding="utf-8",
+    )
+    report = check_file("conv2d_backward", file)
+    assert not report.passed
+    assert (
+        "Finite differences of your conv2d_forward on this case: dX agrees, "
+        "dW agrees, db agrees." in report.text
+    )
+    assert "exact gradient of your own conv2d_forward" in report.text
+
+
+def test_finite_differences_of_a_correct_forward_pass_expose_the_backward_bug() -> None:
+    report = check("conv2d_backward", _bug(assign=True), forward=conv_forward_loops)
+    line = next(line for line in report.text.splitlines() if line.startswith("Finite"))
+    assert re.fullmatch(
+        r"Finite differences of your conv2d_forward on this case: "
+        r"dX differs \([0-9.e-]+\), dW agrees, db agrees\.",
+        line,
+    ), line
+
+
+def test_no_finite_differences_where_max_pooling_has_ties() -> None:
+    # Ties everywhere: the maximum has no derivative, so no finite differences.
+    def all_ties(dY, X, kernel=2, stride=None):
+        return pool_backward_loops(dY, X, kernel, stride, tie="all")
+
+    report = check("maxpool2d_backward", all_ties, forward=pool_forward_loops)
+    assert report.bugs == ("ties-to-every-max",)
+    assert "Finite differences" not in report.text

@@ -80,7 +80,11 @@ def get(name: str) -> Exercise:
 
 
 def check(
-    name: str, fn: Callable[..., Any], *, time_limit: float = TIME_LIMIT
+    name: str,
+    fn: Callable[..., Any],
+    *,
+    forward: Callable[..., Any] | None = None,
+    time_limit: float = TIME_LIMIT,
 ) -> Report:
     """Grade ``fn``, the reader's implementation of exercise ``name``.
 
@@ -91,6 +95,10 @@ def check(
     fn : callable
         The reader's function, with the exercise's signature (plain arrays
         in, plain arrays out).
+    forward : callable, optional
+        For a backward exercise, the reader's forward pass (the signature of
+        the forward exercise): the report then also compares ``fn`` with
+        finite differences of it, on the smallest case with wrong values.
     time_limit : float
         Seconds allowed per case; a slower case stops the run.
 
@@ -106,8 +114,10 @@ def check(
     """
     exercise = get(name)
     cases = exercise.cases()
-    outcomes = run(name, cases, time_limit=time_limit, fn=fn)
-    return grade(exercise, cases, outcomes, len(cases))
+    outcomes, numerical = run(
+        exercise, cases, time_limit=time_limit, fn=fn, forward=forward
+    )
+    return grade(exercise, cases, outcomes, len(cases), numerical)
 
 
 def check_file(
@@ -115,7 +125,10 @@ def check_file(
 ) -> Report:
     """Grade the function ``name`` defined in the reader's file ``path``.
 
-    The file is compiled here and imported only in the child process.
+    The file is compiled here and imported only in the child process. For a
+    backward exercise, a forward pass defined in the same file (a function
+    named like the forward exercise, such as ``conv2d_forward``) is used for
+    finite differences, as the ``forward`` argument of :func:`check` is.
 
     Raises
     ------
@@ -127,8 +140,8 @@ def check_file(
     file = Path(path)
     compile_file(file)
     cases = exercise.cases()
-    outcomes = run(name, cases, time_limit=time_limit, path=file)
-    return grade(exercise, cases, outcomes, len(cases))
+    outcomes, numerical = run(exercise, cases, time_limit=time_limit, path=file)
+    return grade(exercise, cases, outcomes, len(cases), numerical)
 
 
 def starter(name: str) -> str:

@@ -85,6 +85,13 @@ class Exercise:
     bugs: tuple[KnownBug, ...]
     page: str
     tests: tuple[str, ...]
+    #: For a backward exercise: the exercise whose function is its forward
+    #: pass, and the finite-difference gradients of a scalar loss through
+    #: that forward pass, one per output (None where they mean nothing).
+    forward: str | None = None
+    numerical: Callable[[Case, Callable[..., Any]], tuple[Any, ...] | None] | None = (
+        None
+    )
 
     def cases(self) -> list[Case]:
         """The battery, smallest case (fewest input elements) first."""
@@ -231,13 +238,45 @@ def _first_problem(got: Any, expected: Array, name: str) -> str | None:
     )
 
 
+def first_failure(
+    exercise: Exercise, cases: list[Case], outcomes: list[Outcome]
+) -> int | None:
+    """The smallest case whose outputs came back with the right shapes but
+    wrong values: where finite differences can say more. None if there is none.
+    """
+    for i, outcome in enumerate(outcomes):
+        if not isinstance(outcome, Returned):
+            continue
+        outputs = _as_outputs(outcome.value, exercise.outputs)
+        if isinstance(outputs, str):
+            continue
+        expected = cases[i].call(exercise.reference)
+        shapes = [
+            np.shape(g) == w.shape for g, w in zip(outputs, expected, strict=True)
+        ]
+        wrong = [
+            _first_problem(g, w, "") is not None
+            for g, w in zip(outputs, expected, strict=True)
+        ]
+        if all(shapes) and any(wrong):
+            return i
+    return None
+
+
 def grade(
-    exercise: Exercise, cases: list[Case], outcomes: list[Outcome], total: int
+    exercise: Exercise,
+    cases: list[Case],
+    outcomes: list[Outcome],
+    total: int,
+    numerical: tuple[int, Outcome] | None = None,
 ) -> Report:
     """Compare the reader's outcomes with the reference; name matching bugs.
 
     ``outcomes[i]`` belongs to ``cases[i]``; fewer outcomes than cases means
     the run stopped (a time limit, a crash) and the rest were not run.
+    ``numerical`` is a case index and the relative errors, one per output,
+    between the reader's backward outputs there and finite differences of
+    the reader's own forward pass.
     """
     names = exercise.outputs
     problems: list[tuple[int, str, str | None]] = []  # (case, text, output name)
@@ -283,6 +322,8 @@ def grade(
     for bug in bugs:
         lines.append(f"Likely bug in {bug.output}: {bug.text}")
         lines.append(f"  See {DOCS}{bug.link}")
+    if numerical is not None:
+        lines += _numerical_lines(exercise, cases, *numerical, first)
     return Report(
         exercise.name,
         False,
@@ -291,6 +332,35 @@ def grade(
         total,
         tuple(dict.fromkeys((bug.output, bug.key) for bug in bugs)),
     )
+
+
+#: Where the site explains why agreeing with finite differences is not enough.
+SHARED_BUG = "part3-gotchas.md#6-a-gradient-check-that-passes-with-a-bug"
+
+
+def _numerical_lines(
+    exercise: Exercise, cases: list[Case], index: int, outcome: Outcome, first: int
+) -> list[str]:
+    where = "this case" if index == first else f"case {cases[index].describe()}"
+    head = f"Finite differences of your {exercise.forward} on {where}:"
+    if isinstance(outcome, Stopped):
+        return [f"{head} not computed, {outcome.reason.split(';')[0]}"]
+    if isinstance(outcome, Raised):
+        return [f"{head} not computed, your {exercise.forward} raised {outcome.kind}"]
+    errors = outcome.value
+    verdicts = [
+        f"{name} agrees" if error < 1e-6 else f"{name} differs ({error:.2g})"
+        for name, error in zip(exercise.outputs, errors, strict=True)
+    ]
+    lines = [f"{head} {', '.join(verdicts)}."]
+    if all(error < 1e-6 for error in errors):
+        lines += [
+            "  Your backward pass is the exact gradient of your own "
+            f"{exercise.forward}, so that forward pass is what differs from the "
+            f"layer: check it with the exercise {exercise.forward}.",
+            f"  See {DOCS}{SHARED_BUG}",
+        ]
+    return lines
 
 
 def _raised_text(outcome: Raised) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..conv import as_pair, conv2d_backward, conv2d_forward, pad
+from ..gradcheck import numerical_gradient
 from ..pooling import maxpool2d_backward, maxpool2d_forward
 from ._core import Array, Case, Exercise, KnownBug
 
@@ -341,6 +342,22 @@ CONV_BACKWARD_BUGS = (
     ),
 )
 
+
+def _conv_numerical(case: Case, forward: Any) -> tuple[Array, Array, Array]:
+    """Finite differences of L = sum(dY * forward(X, W, b)) in X, W and b."""
+    dY, X, W = case.args
+    b = np.zeros(W.shape[0])
+
+    def loss(X_: Array, W_: Array, b_: Array) -> float:
+        return float(np.sum(dY * np.asarray(forward(X_, W_, b_, **case.kwargs))))
+
+    return (
+        numerical_gradient(lambda v: loss(v, W, b), X),
+        numerical_gradient(lambda v: loss(X, v, b), W),
+        numerical_gradient(lambda v: loss(X, W, v), b),
+    )
+
+
 _CONV_DOC_ARGS = """stride, padding, dilation : int or (int, int)
         The same on both axes, or (along H, along W)."""
 
@@ -412,6 +429,8 @@ CONV2D_BACKWARD = Exercise(
         "overlapping windows, and rows and columns no window reads",
         "the shapes and dtypes (float64) of dX, dW and db",
     ),
+    forward="conv2d_forward",
+    numerical=_conv_numerical,
 )
 
 
@@ -539,6 +558,22 @@ def _halving(X: Array, kernel: Any = 2, stride: Any = None) -> Array:
             window = X[:, :, i * sh : i * sh + KH, j * sw : j * sw + KW]
             Y[:, :, i, j] = window.max(axis=(2, 3))
     return Y
+
+
+def _pool_numerical(case: Case, forward: Any) -> tuple[Array] | None:
+    """Finite differences of L = sum(dY * forward(X)) in X; None with ties.
+
+    At a tie the maximum has no derivative (gotcha 4), so only cases whose
+    entries are all far apart are differentiated.
+    """
+    dY, X = case.args
+    if np.min(np.diff(np.sort(X, axis=None)), initial=1.0) < 1e-3:
+        return None
+
+    def loss(X_: Array) -> float:
+        return float(np.sum(dY * np.asarray(forward(X_, **case.kwargs))))
+
+    return (numerical_gradient(loss, X),)
 
 
 POOL_FORWARD_BUGS = (
@@ -679,4 +714,6 @@ MAXPOOL2D_BACKWARD = Exercise(
         "ties, also among positive values, in overlapping windows",
         "windows of zeros (as after a ReLU)",
     ),
+    forward="maxpool2d_forward",
+    numerical=_pool_numerical,
 )

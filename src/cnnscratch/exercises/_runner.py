@@ -25,7 +25,16 @@ from typing import Any
 
 import numpy as np
 
-from ._core import Case, Outcome, Raised, Returned, Stopped
+from ._core import (
+    Case,
+    Exercise,
+    Outcome,
+    Raised,
+    Returned,
+    Stopped,
+    _relative_error,
+    first_failure,
+)
 
 
 class UsageError(Exception):
@@ -33,10 +42,21 @@ class UsageError(Exception):
 
 
 class _Loader:
-    """Produces the reader's function inside the child, and names its file."""
+    """Produces the reader's function inside the child, and names its file.
 
-    def __init__(self, name: str, fn: Callable[..., Any] | None, path: Path | None):
-        self.name, self.fn, self.path = name, fn, path
+    ``forward`` names the reader's forward pass (a function given directly,
+    or a name looked up in the file), used for finite differences.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        fn: Callable[..., Any] | None,
+        path: Path | None,
+        forward: Callable[..., Any] | str | None = None,
+    ):
+        self.name, self.fn, self.path, self.forward = name, fn, path, forward
+        self.forward_fn: Callable[..., Any] | None = None
 
     @property
     def filename(self) -> str:
@@ -47,6 +67,8 @@ class _Loader:
 
     def load(self) -> Callable[..., Any]:
         if self.fn is not None:
+            if callable(self.forward):
+                self.forward_fn = self.forward
             return self.fn
         assert self.path is not None
         stem = self.path.stem if self.path.stem.isidentifier() else "exercise"
@@ -66,6 +88,9 @@ class _Loader:
                 f"{error}"
             ) from None
         fn = getattr(module, self.name, None)
+        if isinstance(self.forward, str):
+            forward = getattr(module, self.forward, None)
+            self.forward_fn = forward if callable(forward) else None
         if not callable(fn):
             raise UsageError(f"{self.path} defines no function named {self.name}")
         return fn  # type: ignore[no-any-return]
@@ -120,18 +145,29 @@ def _portable(value: Any) -> Any:
         return repr(value)
 
 
-def _child(conn: Connection, loader: _Loader, cases: list[Case]) -> None:
+def _child(
+    conn: Connection,
+    loader: _Loader,
+    cases: list[Case],
+    numerical: Callable[[Case, Callable[..., Any]], tuple[Any, ...] | None] | None,
+) -> None:
     sys.stdout = sys.stderr = io.StringIO()  # the reader's prints go nowhere
     try:
         fn = loader.load()
     except UsageError as error:
         conn.send(("usage", str(error)))
         return
-    conn.send(("ready", None))
-    while (index := conn.recv()) is not None:
+    conn.send(("ready", loader.forward_fn is not None))
+    while (request := conn.recv()) is not None:
+        index, finite_differences = request
         try:
             with np.errstate(all="ignore"):
-                value = _portable(cases[index].call(fn))
+                if finite_differences:
+                    assert numerical is not None
+                    assert loader.forward_fn is not None
+                    value = _compare(cases[index], fn, loader.forward_fn, numerical)
+                else:
+                    value = _portable(cases[index].call(fn))
         except BaseException as error:  # SystemExit too: the child must answer
             trace = _trimmed_traceback(error, loader.filename)
             conn.send(("raised", (type(error).__name__, str(error), trace)))
@@ -142,11 +178,34 @@ def _child(conn: Connection, loader: _Loader, cases: list[Case]) -> None:
             conn.send(("ok", repr(value)))
 
 
-def _start(loader: _Loader, cases: list[Case]) -> tuple[Any, Connection]:
+def _compare(
+    case: Case,
+    fn: Callable[..., Any],
+    forward: Callable[..., Any],
+    numerical: Callable[[Case, Callable[..., Any]], tuple[Any, ...] | None],
+) -> tuple[float, ...] | None:
+    """Relative error of each backward output against finite differences."""
+    numeric = numerical(case, forward)
+    if numeric is None:
+        return None
+    outputs = case.call(fn)
+    return tuple(
+        _relative_error(np.asarray(got, dtype=np.float64), want)
+        for got, want in zip(outputs, numeric, strict=True)
+    )
+
+
+def _start(
+    loader: _Loader,
+    cases: list[Case],
+    numerical: Callable[[Case, Callable[..., Any]], tuple[Any, ...] | None] | None,
+) -> tuple[Any, Connection]:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context: Any = multiprocessing.get_context(method)  # fork's or spawn's
     parent, child = context.Pipe()
-    process = context.Process(target=_child, args=(child, loader, cases), daemon=True)
+    process = context.Process(
+        target=_child, args=(child, loader, cases, numerical), daemon=True
+    )
     with warnings.catch_warnings():
         # Python warns that fork in a threaded process (a Jupyter kernel) may
         # deadlock; the child only computes and writes to its pipe.
@@ -156,56 +215,83 @@ def _start(loader: _Loader, cases: list[Case]) -> tuple[Any, Connection]:
     return process, parent
 
 
+#: The finite-difference request calls the forward pass twice per input
+#: entry, so it may take this many times the per-case time limit.
+NUMERICAL_SLACK = 10
+
+
+class _Session:
+    """The parent's end of one child: ask for a case, wait, or give up."""
+
+    def __init__(self, process: Any, conn: Connection, time_limit: float):
+        self.process, self.conn, self.time_limit = process, conn, time_limit
+
+    def ask(self, request: tuple[int, bool], slack: float = 1) -> Outcome:
+        limit = self.time_limit * slack
+        self.conn.send(request)
+        if not self.conn.poll(limit):
+            return Stopped(
+                f"no answer within the time limit of {limit:g} s (an infinite "
+                "loop?); larger cases were not run"
+            )
+        try:
+            status, payload = self.conn.recv()
+        except EOFError:
+            self.process.join(1)
+            return Stopped(
+                f"the process running your function died (exit code "
+                f"{self.process.exitcode}); larger cases were not run"
+            )
+        return Raised(*payload) if status == "raised" else Returned(payload)
+
+
 def run(
-    name: str,
+    exercise: Exercise,
     cases: list[Case],
     *,
     time_limit: float,
     fn: Callable[..., Any] | None = None,
     path: Path | None = None,
-) -> list[Outcome]:
+    forward: Callable[..., Any] | None = None,
+) -> tuple[list[Outcome], tuple[int, Outcome] | None]:
     """The outcome of each case, in order, until a case times out or crashes.
 
-    Raises :class:`UsageError` if the function cannot be loaded.
+    Then, for a backward exercise whose forward pass the reader gave (the
+    ``forward`` function, or a function named like the forward exercise in
+    the file), the comparison with finite differences of that forward pass
+    on the smallest case with wrong values. Raises :class:`UsageError` if
+    the function cannot be loaded.
     """
-    process, conn = _start(_Loader(name, fn, path), cases)
+    wanted = forward if forward is not None else exercise.forward
+    numerical = exercise.numerical if exercise.forward else None
+    loader = _Loader(exercise.name, fn, path, wanted if numerical else None)
+    process, conn = _start(loader, cases, numerical)
+    session = _Session(process, conn, time_limit)
     outcomes: list[Outcome] = []
+    finite_differences: tuple[int, Outcome] | None = None
+    shown = path or exercise.name
     try:
         if not conn.poll(time_limit):
-            raise UsageError(f"{path or name} did not load within {time_limit:g} s")
+            raise UsageError(f"{shown} did not load within {time_limit:g} s")
         try:
             status, payload = conn.recv()
         except EOFError:
-            raise UsageError(f"{path or name} stopped Python while loading") from None
+            raise UsageError(f"{shown} stopped Python while loading") from None
         if status == "usage":
             raise UsageError(payload)
+        has_forward = bool(payload)
         for index in range(len(cases)):
-            conn.send(index)
-            if not conn.poll(time_limit):
-                outcomes.append(
-                    Stopped(
-                        f"no answer within the time limit of {time_limit:g} s "
-                        "(an infinite loop?); larger cases were not run"
-                    )
-                )
+            outcomes.append(session.ask((index, False)))
+            if isinstance(outcomes[-1], Stopped):
                 break
-            try:
-                status, payload = conn.recv()
-            except EOFError:
-                process.join(1)
-                outcomes.append(
-                    Stopped(
-                        f"the process running your function died (exit code "
-                        f"{process.exitcode}); larger cases were not run"
-                    )
-                )
-                break
-            if status == "raised":
-                outcomes.append(Raised(*payload))
-            else:
-                outcomes.append(Returned(payload))
         else:
-            conn.send(None)
+            index_ = first_failure(exercise, cases, outcomes) if has_forward else None
+            if index_ is not None:
+                result = session.ask((index_, True), slack=NUMERICAL_SLACK)
+                if not (isinstance(result, Returned) and result.value is None):
+                    finite_differences = (index_, result)
+            if not isinstance(finite_differences and finite_differences[1], Stopped):
+                conn.send(None)
     except (BrokenPipeError, ConnectionResetError):
         outcomes.append(Stopped("the process running your function closed its pipe"))
     finally:
@@ -214,4 +300,4 @@ def run(
         if process.is_alive():
             process.kill()
             process.join()
-    return outcomes
+    return outcomes, finite_differences
