@@ -859,3 +859,25 @@ def test_no_finite_differences_where_max_pooling_has_ties() -> None:
     report = check("maxpool2d_backward", all_ties, forward=pool_forward_loops)
     assert report.bugs == ("ties-to-every-max",)
     assert "Finite differences" not in report.text
+
+
+def test_the_notebook_has_each_exercise_with_its_signature_and_a_check() -> None:
+    import ast
+
+    notebook = DOCS / "notebooks" / "exercises.py"
+    tree = ast.parse(notebook.read_text(encoding="utf-8"))
+    functions = {
+        node.name: f"{node.name}({ast.unparse(node.args)})"
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
+    checked = [
+        node.value.args[0].value
+        for node in tree.body
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Call)
+        and getattr(node.value.func, "id", "") == "check"
+    ]
+    assert checked == list(EXERCISES)
+    for name, exercise in EXERCISES.items():
+        assert functions[name] == exercise.signature.split(" -> ")[0]

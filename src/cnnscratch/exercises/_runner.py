@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import multiprocessing
-import os
+import re
 import sys
 import traceback
 import warnings
@@ -119,6 +119,11 @@ def _own_frames(error: BaseException, filename: str) -> list[traceback.FrameSumm
     ]
 
 
+def _display(filename: str) -> str:
+    """A file name without its folders, also inside ``<doctest /a/b.md[0]>``."""
+    return re.sub(r"[^\s<]*[/\\]", "", filename)
+
+
 def _trimmed_traceback(error: BaseException, filename: str) -> str:
     """The traceback's frames in the reader's file only, without absolute paths."""
     frames = _own_frames(error, filename)
@@ -127,7 +132,7 @@ def _trimmed_traceback(error: BaseException, filename: str) -> str:
     lines = ["Traceback (your code only):"]
     for frame in frames:
         lines.append(
-            f'  File "{os.path.basename(frame.filename)}", line {frame.lineno}, '
+            f'  File "{_display(frame.filename)}", line {frame.lineno}, '
             f"in {frame.name}"
         )
         if frame.line:
