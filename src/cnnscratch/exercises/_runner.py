@@ -132,8 +132,7 @@ def _trimmed_traceback(error: BaseException, filename: str) -> str:
     lines = ["Traceback (your code only):"]
     for frame in frames:
         lines.append(
-            f'  File "{_display(frame.filename)}", line {frame.lineno}, '
-            f"in {frame.name}"
+            f'  File "{_display(frame.filename)}", line {frame.lineno}, in {frame.name}'
         )
         if frame.line:
             lines.append(f"    {frame.line.strip()}")
