@@ -881,3 +881,19 @@ def test_the_notebook_has_each_exercise_with_its_signature_and_a_check() -> None
     assert checked == list(EXERCISES)
     for name, exercise in EXERCISES.items():
         assert functions[name] == exercise.signature.split(" -> ")[0]
+
+
+def test_a_wrong_dtype_or_a_wrong_number_of_outputs_is_reported_as_such() -> None:
+    def in_float32(Z, Y):
+        return softmax_ce_max(Z, Y).astype(np.float32)
+
+    report = check("softmax_cross_entropy_gradient", in_float32)
+    assert report.text.splitlines()[2] == "  dZ has dtype float32; expected float64"
+
+    def two_outputs(dZ, X, W):
+        return dZ @ W, dZ.T @ X
+
+    report = check("dense_backward", two_outputs)
+    assert report.text.splitlines()[2] == (
+        "  your function returned a tuple of 2; expected a tuple (dX, dW, db)"
+    )

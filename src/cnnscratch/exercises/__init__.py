@@ -148,6 +148,7 @@ def starter(name: str) -> str:
     """The text of the starter file ``NAME.py``: signature, docstring, no body."""
     exercise = get(name)
     arguments = exercise.signature.split(" -> ")[0]
+    tested = "\n".join(f"- {line}" for line in exercise.tests)
     return f'''"""Exercise {exercise.name}, from 'CNNs from Scratch'.
 
 {exercise.summary}
@@ -156,6 +157,9 @@ Write the body of the function below, with NumPy only, then grade it:
     python -m cnnscratch check {exercise.name} {exercise.name}.py
 
 The derivation is on the site's page {exercise.page.replace(".md", "/")}.
+
+The checker tests:
+{tested}
 """
 
 import numpy as np

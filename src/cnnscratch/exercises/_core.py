@@ -279,40 +279,38 @@ def grade(
     the reader's own forward pass.
     """
     names = exercise.outputs
-    problems: list[tuple[int, str, str | None]] = []  # (case, text, output name)
+    problems: list[tuple[int, str]] = []  # (case, what is wrong), one per case
     returned: dict[int, tuple[Any, ...]] = {}
     wrong_outputs: set[str] = set()
     for i, outcome in enumerate(outcomes):
-        case = cases[i]
         if isinstance(outcome, Stopped):
-            problems.append((i, outcome.reason, None))
+            problems.append((i, outcome.reason))
             continue
         if isinstance(outcome, Raised):
-            problems.append((i, _raised_text(outcome), None))
+            problems.append((i, _raised_text(outcome)))
             continue
         outputs = _as_outputs(outcome.value, names)
         if isinstance(outputs, str):
-            problems.append((i, f"your function {outputs}", None))
+            problems.append((i, f"your function {outputs}"))
             continue
         returned[i] = outputs
-        expected = case.call(exercise.reference)
-        for name, got, want in zip(names, outputs, expected, strict=True):
-            problem = _first_problem(got, want, name)
-            if problem is not None:
-                wrong_outputs.add(name)
-                problems.append((i, problem, name))
-                break
-        for name, got, want in zip(names, outputs, expected, strict=True):
-            if _first_problem(got, want, name) is not None:
-                wrong_outputs.add(name)
-    failed = len({i for i, _, _ in problems})
+        expected = cases[i].call(exercise.reference)
+        found = {
+            name: problem
+            for name, got, want in zip(names, outputs, expected, strict=True)
+            if (problem := _first_problem(got, want, name)) is not None
+        }
+        wrong_outputs.update(found)
+        if found:  # the first wrong output, in the order of the signature
+            problems.append((i, next(iter(found.values()))))
+    failed = len(problems)
     not_run = total - len(outcomes)
     if not problems and not_run == 0:
         return Report(
             exercise.name, True, f"{exercise.name}: all {total} cases pass.", 0, total
         )
     bugs = _diagnose(exercise, cases, returned, wrong_outputs)
-    first, text, _ = problems[0]
+    first, text = problems[0]
     lines = [
         f"{exercise.name}: {failed} of {total} cases fail"
         + (f" ({not_run} not run)." if not_run else "."),

@@ -7,6 +7,10 @@ answer; a case that takes longer (an infinite loop) or a child that dies (a
 crash, ``os._exit``) ends the run, and the child is killed, so the checker
 never hangs. Exceptions are caught in the child and sent back with their
 traceback trimmed to the reader's own file.
+
+The child is started with ``fork`` where the system has it (Linux, macOS),
+so a function typed into a notebook or a doctest can be checked; elsewhere
+``spawn`` is used, and only functions importable from a file can be.
 """
 
 from __future__ import annotations
@@ -290,11 +294,12 @@ def run(
                 break
         else:
             index_ = first_failure(exercise, cases, outcomes) if has_forward else None
+            result: Outcome | None = None
             if index_ is not None:
                 result = session.ask((index_, True), slack=NUMERICAL_SLACK)
                 if not (isinstance(result, Returned) and result.value is None):
                     finite_differences = (index_, result)
-            if not isinstance(finite_differences and finite_differences[1], Stopped):
+            if not isinstance(result, Stopped):  # else the child is busy: killed
                 conn.send(None)
     except (BrokenPipeError, ConnectionResetError):
         outcomes.append(Stopped("the process running your function closed its pipe"))
