@@ -111,8 +111,13 @@ def check(
     ------
     UsageError
         If ``name`` is not an exercise.
+    TypeError
+        If ``fn`` or ``forward`` is not callable.
     """
     exercise = get(name)
+    for argument, value in (("fn", fn), ("forward", forward)):
+        if value is not None and not callable(value):
+            raise TypeError(f"{argument} must be a function; got {value!r}")
     cases = exercise.cases()
     outcomes, numerical = run(
         exercise, cases, time_limit=time_limit, fn=fn, forward=forward

@@ -224,7 +224,8 @@ def _start(
 
 
 #: The finite-difference request calls the forward pass twice per input
-#: entry, so it may take this many times the per-case time limit.
+#: entry, and loading a file may import slow modules: both may take this
+#: many times the per-case time limit.
 NUMERICAL_SLACK = 10
 
 
@@ -279,8 +280,9 @@ def run(
     finite_differences: tuple[int, Outcome] | None = None
     shown = path or exercise.name
     try:
-        if not conn.poll(time_limit):
-            raise UsageError(f"{shown} did not load within {time_limit:g} s")
+        load_limit = time_limit * NUMERICAL_SLACK  # imports may be slow
+        if not conn.poll(load_limit):
+            raise UsageError(f"{shown} did not load within {load_limit:g} s")
         try:
             status, payload = conn.recv()
         except EOFError:
