@@ -229,9 +229,13 @@ def _first_problem(got: Any, expected: Array, name: str) -> str | None:
     error = _relative_error(got, expected)
     if error < TOLERANCE:
         return None
+    difference = np.abs(got - expected)
     scale = float(np.max(np.abs(expected), initial=0.0))
-    wrong = np.abs(got - expected) > TOLERANCE * max(scale, 1e-300)
-    index = tuple(int(i) for i in np.argwhere(wrong)[0])
+    wrong = np.argwhere(difference > TOLERANCE * max(scale, 1e-300))
+    # The first entry off by more than the tolerance; if the error is spread
+    # thinly over many entries, the entry that is off the most.
+    flat = np.unravel_index(int(np.argmax(difference)), difference.shape)
+    index = tuple(int(i) for i in (wrong[0] if len(wrong) else flat))
     return (
         f"{name}{list(index)}: expected {_number(expected[index])}, got "
         f"{_number(got[index])} (relative error of {name}: {error:.2g})"

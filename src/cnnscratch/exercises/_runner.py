@@ -75,7 +75,8 @@ class _Loader:
                 self.forward_fn = self.forward
             return self.fn
         assert self.path is not None
-        stem = self.path.stem if self.path.stem.isidentifier() else "exercise"
+        # A name of its own: a reader's numpy.py must not replace numpy.
+        stem = "_exercise_" + (self.path.stem if self.path.stem.isidentifier() else "")
         spec = importlib.util.spec_from_file_location(stem, self.filename)
         assert spec is not None
         assert spec.loader is not None
