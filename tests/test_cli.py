@@ -118,3 +118,95 @@ def test_an_output_folder_that_cannot_be_written_gives_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert err.count("\n") == 1, err
     assert err.startswith("python -m cnnscratch: error: --output /proc/")
+
+
+# --- exercise and check ------------------------------------------------------
+
+CORRECT_DENSE = (
+    "def dense_backward(dZ, X, W):\n    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)\n"
+)
+MEAN_DENSE = (
+    "def dense_backward(dZ, X, W):\n    return dZ @ W, dZ.T @ X, dZ.mean(axis=0)\n"
+)
+
+
+def test_exercise_writes_the_starter_into_the_current_folder_once(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["exercise", "maxpool2d_backward"]) == 0
+    out = capsys.readouterr().out
+    assert "python -m cnnscratch check maxpool2d_backward maxpool2d_backward.py" in out
+    written = (tmp_path / "maxpool2d_backward.py").read_text(encoding="utf-8")
+    assert "def maxpool2d_backward(dY, X, kernel=2, stride=None):" in written
+    (tmp_path / "maxpool2d_backward.py").write_text("mine", encoding="utf-8")
+    with pytest.raises(SystemExit) as info:
+        main(["exercise", "maxpool2d_backward"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "python -m cnnscratch: error: maxpool2d_backward.py already exists; "
+        "not overwriting it\n"
+    )
+    assert (tmp_path / "maxpool2d_backward.py").read_text(encoding="utf-8") == "mine"
+
+
+def test_check_exits_0_when_every_case_passes_and_1_when_one_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good, bad = tmp_path / "good.py", tmp_path / "bad.py"
+    good.write_text(CORRECT_DENSE, encoding="utf-8")
+    bad.write_text(MEAN_DENSE, encoding="utf-8")
+    assert main(["check", "dense_backward", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("dense_backward: all ")
+    assert out.endswith(" cases pass.\n")
+    assert main(["check", "dense_backward", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "Likely bug in db: a mean over the batch where a sum belongs" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "message"),
+    [
+        ("dense_forward", CORRECT_DENSE, "no exercise named 'dense_forward'"),
+        ("dense_backward", None, "mine.py: no such file"),
+        ("dense_backward", "x = 1\n", "defines no function named dense_backward"),
+        ("dense_backward", "def dense_backward(:\n", "line 1: syntax error"),
+    ],
+)
+def test_check_usage_errors_are_one_line_and_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    source: str | None,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if source is not None:
+        Path("mine.py").write_text(source, encoding="utf-8")
+    with pytest.raises(SystemExit) as info:
+        main(["check", name, "mine.py"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("python -m cnnscratch: error: ")
+    assert message in err
+
+
+def test_check_from_the_shell_gives_the_exit_status_and_no_traceback(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(MEAN_DENSE, encoding="utf-8")
+    result = run("check", "dense_backward", str(bad))
+    assert result.returncode == 1
+    assert "Smallest failing case: " in result.stdout
+    bad.write_text("def dense_backward(dZ, X, W)\n", encoding="utf-8")
+    result = run("check", "dense_backward", str(bad))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr

@@ -1,9 +1,12 @@
-"""Command line: ``python -m cnnscratch train`` (Part 4).
+"""Command line: ``python -m cnnscratch train`` (Part 4), ``exercise`` and ``check``.
 
 Trains the Part 4 CNN or the Part 2 MLP on scikit-learn's 8x8 digits, shows
 a progress bar with the running loss, prints the test accuracy and saves the
 parameters to an ``.npz`` file that :func:`cnnscratch.checkpoint.load_parameters`
-reads back. Bad options end with a one-line error and exit status 2.
+reads back. ``exercise NAME`` writes the starter file of an exercise and
+``check NAME FILE.py`` grades the reader's function in it (see
+:mod:`cnnscratch.exercises`). Bad options end with a one-line error and exit
+status 2.
 """
 
 from __future__ import annotations
@@ -153,6 +156,7 @@ def make_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--no-progress", action="store_true", help="do not draw the progress bar"
     )
+    add_exercise_commands(commands, parser)
     return parser
 
 
@@ -224,10 +228,86 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------
+# Exercises: ``exercise NAME`` and ``check NAME FILE.py``
+
+
+def add_exercise_commands(
+    commands: argparse._SubParsersAction[_Parser],
+    parser: argparse.ArgumentParser,
+) -> None:
+    """Add the ``exercise`` and ``check`` subcommands to ``commands``."""
+    from .exercises import EXERCISES, TIME_LIMIT
+
+    names = ", ".join(EXERCISES)
+    exercise = commands.add_parser(
+        "exercise",
+        help="write the starter file of an exercise",
+        description=(
+            "Write NAME.py into the current folder: the signature, a docstring "
+            "with the shapes and no body. An existing file is never "
+            f"overwritten. Exercises: {names}."
+        ),
+    )
+    exercise.error = parser.error  # type: ignore[method-assign]
+    exercise.add_argument("name", metavar="NAME", help="the exercise")
+    check = commands.add_parser(
+        "check",
+        help="grade your implementation of an exercise",
+        description=(
+            "Import the function NAME from FILE.py in a child process and grade "
+            "it on a battery of cases. Exit status 0 when every case passes, 1 "
+            "when one fails, 2 when the check cannot run."
+        ),
+    )
+    check.error = parser.error  # type: ignore[method-assign]
+    check.add_argument("name", metavar="NAME", help=f"the exercise: {names}")
+    check.add_argument("file", metavar="FILE.py", type=Path, help="your file")
+    check.add_argument(
+        "--time-limit",
+        type=positive_float,
+        default=TIME_LIMIT,
+        help=f"seconds allowed per case (default: {TIME_LIMIT:g})",
+    )
+
+
+def exercise(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Run ``exercise``: write the starter file; returns the exit status."""
+    from .exercises import UsageError, write_starter
+
+    try:
+        path = write_starter(args.name)
+    except UsageError as error:
+        parser.error(str(error))
+    print(f"wrote {path}; fill in the function, then run:")
+    print(f"  python -m cnnscratch check {args.name} {path}")
+    return 0
+
+
+def check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Run ``check``: grade the reader's file, print the report; exit 0 or 1."""
+    from .exercises import UsageError, check_file
+
+    try:
+        report = check_file(args.name, args.file, time_limit=args.time_limit)
+    except UsageError as error:
+        parser.error(str(error))
+    print(report)
+    return 0 if report.passed else 1
+
+
+#: The handler of each exercise subcommand.
+EXERCISE_COMMANDS: dict[
+    str, Callable[[argparse.Namespace, argparse.ArgumentParser], int]
+] = {"exercise": exercise, "check": check}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default: ``sys.argv[1:]``) and run the command."""
     parser = make_parser()
     args = parser.parse_args(argv)
+    if args.command in EXERCISE_COMMANDS:
+        return EXERCISE_COMMANDS[args.command](args, parser)
     return train(args, parser)
 
 
