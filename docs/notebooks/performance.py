@@ -118,8 +118,9 @@ if missed:
 # %% [markdown]
 # ## Convolution, every form, every shape
 #
-# The loop reference is timed on one image and multiplied by the batch size
-# (it is exactly linear in N), so its column is labelled *scaled*. The
+# The loop reference is timed on one image and one output channel, then
+# multiplied by $N C_\text{out}$ (its work is exactly linear in both), so
+# its column is labelled *scaled*. The
 # shapes cover the three layers the goals name (S1–S3), the two layers of
 # the digits CNNs, and layers with 1×1 and 5×5 kernels, many channels and a
 # large batch.
@@ -340,7 +341,7 @@ for dtype, stats in result["pool"].items():
         rows.append(
             [
                 dtype,
-                name + (" (scaled)" if "scaled_from_batch" in s else ""),
+                name + (" (scaled)" if "scaled_from" in s else ""),
                 ms(s["median"]),
                 "" if ratio is None else f"{ratio:.2f}",
             ]
