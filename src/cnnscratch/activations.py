@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import FloatArray, check_any_shape, check_array
+from ._validate import FloatArray, as_array, check_any_shape, check_array
 
 
 def sigmoid(z: ArrayLike) -> FloatArray:
@@ -166,7 +166,7 @@ def softmax(Z: ArrayLike) -> FloatArray:
     >>> softmax([1e4, 1e4, -1e4])
     array([0.5, 0.5, 0. ])
     """
-    Z_ = np.asarray(Z)
+    Z_ = as_array("Z", Z)
     if Z_.ndim == 1:
         Z_ = check_array("Z", Z_, ("K",))
     else:
