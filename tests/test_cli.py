@@ -55,7 +55,7 @@ def test_a_short_run_prints_accuracy_shows_progress_and_saves(tmp_path: Path) ->
     [
         (["--lr", "-0.1"], "argument --lr: '-0.1' is not a finite number > 0"),
         (["--lr", "nan"], "argument --lr: 'nan' is not a finite number > 0"),
-        (["--epochs", "0"], "argument --epochs: '0' is not an integer >= 1"),
+        (["--epochs", "0"], "argument --epochs: '0' is not an integer in [1, 10000]"),
         (["--batch-size", "2.5"], "argument --batch-size: '2.5' is not an integer"),
         (["--seed", "-1"], "argument --seed: '-1' is not an integer >= 0"),
         (["--model", "rnn"], "argument --model: invalid choice: 'rnn'"),

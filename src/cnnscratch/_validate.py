@@ -233,15 +233,16 @@ def check_like(
     return array
 
 
-def check_entries(name: str, shape: Sequence[int]) -> None:
+def check_entries(name: str, shape: Sequence[int], what: str = "an array") -> None:
     """Refuse to allocate an array of ``shape`` if it exceeds :data:`MAX_ENTRIES`.
 
-    ``name`` is the argument that makes the array that large.
+    ``name`` is the argument that makes the array that large; ``what``
+    describes the array, for the message.
     """
     entries = math.prod(int(n) for n in shape)
     if entries > MAX_ENTRIES:
         raise ValueError(
-            f"{name} asks for an array of shape {_format_shape(tuple(shape))} "
+            f"{name} asks for {what} of shape {_format_shape(tuple(shape))} "
             f"({entries:.3g} entries); expected at most {MAX_ENTRIES} entries"
         )
 

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
 
-from ._validate import FloatArray, check_array
+from ._validate import FloatArray, check_array, check_cache, check_entries
 
 #: An ``int`` used on both axes, or an ``(h, w)`` pair.
 IntOrPair = int | tuple[int, int]
@@ -160,6 +160,10 @@ def _geometry(
             f"{x_shape[2] + 2 * p[0]} x {x_shape[3] + 2 * p[1]} "
             f"((H, W) = {(x_shape[2], x_shape[3])}, padding {p})"
         )
+    N, C, H, W = x_shape
+    padded = (N, C, H + 2 * p[0], W + 2 * p[1])
+    check_entries("padding", padded, "a padded input")
+    check_entries("X", (N * OH * OW, C * kernel[0] * kernel[1]), "an im2col matrix")
     return ConvGeometry(s, p, d), (OH, OW)
 
 
@@ -190,7 +194,10 @@ def pad(X: ArrayLike, padding: IntOrPair) -> FloatArray:
            [0., 0.]])
     """
     X_ = check_array("X", X, ("N", "C", "H", "W"))
-    return _pad(X_, as_pair("padding", padding, minimum=0))
+    ph, pw = as_pair("padding", padding, minimum=0)
+    N, C, H, W = X_.shape
+    check_entries("padding", (N, C, H + 2 * ph, W + 2 * pw), "a padded input")
+    return _pad(X_, (ph, pw))
 
 
 def _pad(X: FloatArray, padding: Pair) -> FloatArray:
@@ -206,6 +213,7 @@ def _as_shape(X_shape: Sequence[int], axes: str) -> tuple[int, int, int, int]:
     sizes = tuple(X_shape) if isinstance(X_shape, Sequence | np.ndarray) else ()
     if len(sizes) != 4 or not all(_is_int(n) for n in sizes) or min(sizes) < 1:
         raise ValueError(f"X_shape is {X_shape!r}; expected {axes}, all integers >= 1")
+    check_entries("X_shape", sizes, "an image batch")
     return int(sizes[0]), int(sizes[1]), int(sizes[2]), int(sizes[3])
 
 
@@ -230,7 +238,7 @@ def _check_inputs(
 
 
 def _check_upstream(dY: ArrayLike, cache: ConvCache) -> FloatArray:
-    X, W, g = cache
+    X, W, g = check_cache(cache, ConvCache, "conv2d_forward")
     _, (OH, OW) = _geometry(X.shape, (W.shape[2], W.shape[3]), *g)
     return check_array(
         "dY",
@@ -666,6 +674,7 @@ def dilate(dY: ArrayLike, stride: IntOrPair) -> FloatArray:
     dY_ = check_array("dY", dY, ("N", "C", "OH", "OW"))
     sh, sw = as_pair("stride", stride, minimum=1)
     N, C, OH, OW = dY_.shape
+    check_entries("stride", (N, C, sh * (OH - 1) + 1, sw * (OW - 1) + 1))
     out = np.zeros((N, C, sh * (OH - 1) + 1, sw * (OW - 1) + 1), dtype=dY_.dtype)
     out[:, :, ::sh, ::sw] = dY_
     return out

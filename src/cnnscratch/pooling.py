@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import FloatArray, check_array
+from ._validate import FloatArray, check_array, check_cache, is_int
 from .conv import (
     ConvGeometry,
     IntOrPair,
@@ -68,6 +68,7 @@ def _pool_output(H: int, W: int, kernel: Pair, stride: Pair) -> Pair:
 
 
 def _check_upstream(dY: ArrayLike, cache: PoolCache) -> FloatArray:
+    check_cache(cache, PoolCache, "maxpool2d_forward or avgpool2d_forward")
     N, C, H, W = cache.X_shape
     OH, OW = _pool_output(H, W, cache.kernel, cache.stride)
     return check_array(
@@ -180,6 +181,14 @@ def maxpool2d_backward_loops(dY: ArrayLike, cache: PoolCache) -> FloatArray:
                     dX[n, c, i * sh + u, j * sw + v] += dY_[n, c, i, j]
     # --8<-- [end:maxpool_backward_loops]
     return dX
+
+
+def _require_no_argmax(cache: PoolCache) -> None:
+    if cache.argmax is not None:
+        raise ValueError(
+            "cache holds an argmax; expected the cache of an average-pooling "
+            "forward pass"
+        )
 
 
 def _require_argmax(cache: PoolCache) -> NDArray[np.intp]:
@@ -362,6 +371,7 @@ def avgpool2d_backward_loops(dY: ArrayLike, cache: PoolCache) -> FloatArray:
            [1., 3., 2.]])
     """
     dY_ = _check_upstream(dY, cache)
+    _require_no_argmax(cache)
     (KH, KW), (sh, sw) = cache.kernel, cache.stride
     N, C, OH, OW = dY_.shape
     dX = np.zeros(cache.X_shape, dtype=dY_.dtype)
@@ -433,6 +443,7 @@ def avgpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
            [1., 1., 2., 2.]])
     """
     dY_ = _check_upstream(dY, cache)
+    _require_no_argmax(cache)
     KH, KW = cache.kernel
     OH, OW = dY_.shape[2:]
     share = dY_ / (KH * KW)
@@ -502,6 +513,21 @@ def flatten_backward(dZ: ArrayLike, cache: tuple[int, ...]) -> FloatArray:
     array([[0., 1.],
            [2., 3.]])
     """
-    N, C, H, W = cache
+    shape = _check_flatten_cache(cache)
+    N, C, H, W = shape
     dZ_ = check_array("dZ", dZ, ("N", "CHW"), N=(N, "X"), CHW=(C * H * W, "X"))
-    return dZ_.reshape(cache)
+    return dZ_.reshape(shape)
+
+
+def _check_flatten_cache(cache: object) -> tuple[int, int, int, int]:
+    """``cache`` if it is the (N, C, H, W) shape :func:`flatten_forward` returns."""
+    if (
+        not isinstance(cache, tuple)
+        or len(cache) != 4
+        or not all(is_int(n) and n >= 1 for n in cache)
+    ):
+        raise ValueError(
+            f"cache is {cache!r}; expected the (N, C, H, W) shape that "
+            "flatten_forward returns"
+        )
+    return int(cache[0]), int(cache[1]), int(cache[2]), int(cache[3])
