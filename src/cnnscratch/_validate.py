@@ -78,7 +78,7 @@ def _format_shape(shape: Sequence[object]) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ")"
 
 
-def _short(value: object) -> str:
+def short_repr(value: object) -> str:
     """``repr(value)``, cut to one short line for an error message."""
     text = repr(value).replace("\n", " ")
     return text if len(text) <= 60 else text[:57] + "..."
@@ -310,7 +310,7 @@ def check_real(
         )
     real = isinstance(value, int | float | np.integer | np.floating)
     if not real or isinstance(value, bool) or np.dtype(type(value)).itemsize > 8:
-        raise ValueError(f"{name} must be {want}; got {_short(value)}")
+        raise ValueError(f"{name} must be {want}; got {short_repr(value)}")
     try:
         number = float(value)  # type: ignore[arg-type]
     except OverflowError:  # an int beyond float64's range
@@ -319,7 +319,7 @@ def check_real(
         number < high if high_open else number <= high
     )
     if not (math.isfinite(number) and inside):
-        raise ValueError(f"{name} must be {want}; got {_short(value)}")
+        raise ValueError(f"{name} must be {want}; got {short_repr(value)}")
     return number
 
 
@@ -341,10 +341,10 @@ def check_int(
         else f"an integer in [{minimum}, {maximum}]"
     )
     if not isinstance(value, int | np.integer) or isinstance(value, bool):
-        raise ValueError(f"{name} must be {want}; got {_short(value)}")
+        raise ValueError(f"{name} must be {want}; got {short_repr(value)}")
     number = int(value)
     if number < minimum or (maximum is not None and number > maximum):
-        raise ValueError(f"{name} must be {want}; got {_short(value)}")
+        raise ValueError(f"{name} must be {want}; got {short_repr(value)}")
     return number
 
 
@@ -357,7 +357,7 @@ def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
     """Return ``value`` if it is one of the strings ``choices``, else raise."""
     if not isinstance(value, str) or value not in choices:
         listed = ", ".join(repr(c) for c in choices[:-1]) + f" or {choices[-1]!r}"
-        raise ValueError(f"{name} is {_short(value)}; expected {listed}")
+        raise ValueError(f"{name} is {short_repr(value)}; expected {listed}")
     return value
 
 
@@ -365,7 +365,7 @@ def check_rng(name: str, value: object) -> np.random.Generator:
     """Return ``value`` if it is a :class:`numpy.random.Generator`, else raise."""
     if not isinstance(value, np.random.Generator):
         raise ValueError(
-            f"{name} is {_short(value)}; expected a numpy.random.Generator "
+            f"{name} is {short_repr(value)}; expected a numpy.random.Generator "
             "(np.random.default_rng(seed))"
         )
     return value
@@ -374,7 +374,7 @@ def check_rng(name: str, value: object) -> np.random.Generator:
 def check_callable(name: str, value: object) -> Callable[..., Any]:
     """Return ``value`` if it can be called, else raise."""
     if not callable(value):
-        raise ValueError(f"{name} is {_short(value)}; expected a function")
+        raise ValueError(f"{name} is {short_repr(value)}; expected a function")
     return value
 
 
@@ -391,7 +391,7 @@ def check_cache(cache: object, kind: type[T], producer: str) -> T:
     """
     if not isinstance(cache, kind):
         raise ValueError(
-            f"cache is {_short(cache)} of type {type(cache).__name__}; expected "
+            f"cache is {short_repr(cache)} of type {type(cache).__name__}; expected "
             f"the {kind.__name__} that {producer} returns"
         )
     return cache

@@ -19,6 +19,7 @@ from typing import NoReturn, TypedDict, TypeVar
 
 import numpy as np
 
+from ._validate import check_choice
 from .checkpoint import save_parameters
 from .network import DivergenceError, Optimizer, Sequential
 from .optim import SGD, Adam
@@ -44,8 +45,7 @@ MAX_EPOCHS = 10_000
 
 
 def _check_model_name(name: str) -> None:
-    if name not in DEFAULTS:
-        raise ValueError(f"name is {name!r}; expected 'cnn' or 'mlp'")
+    check_choice("name", name, sorted(DEFAULTS))
 
 
 def build_model(name: str, rng: np.random.Generator) -> Sequential:

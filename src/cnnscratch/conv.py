@@ -50,6 +50,8 @@ def as_pair(name: str, value: IntOrPair, *, minimum: int) -> Pair:
     >>> as_pair("stride", 2, minimum=1), as_pair("padding", (0, 1), minimum=0)
     ((2, 2), (0, 1))
     """
+    if not _is_int(minimum) or minimum < 0:
+        raise ValueError(f"minimum must be an int >= 0; got {minimum!r}")
     items = value if isinstance(value, tuple) else (value, value)
     if len(items) != 2 or not all(_is_int(v) for v in items):
         raise ValueError(f"{name} must be an int or a pair of ints; got {value!r}")

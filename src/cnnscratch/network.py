@@ -30,6 +30,7 @@ from ._validate import (
     check_callable,
     check_choice,
     check_entries,
+    check_int,
     check_labels,
     check_like,
     check_parameter,
@@ -125,7 +126,7 @@ class Sequential:
 
     def forward(self, X: ArrayLike) -> FloatArray:
         """Run every layer in order; returns the last layer's output."""
-        out = np.asarray(X)
+        out = check_any_shape("X", X)
         for layer in self.layers:
             out = layer.forward(out)
         return out
@@ -135,7 +136,7 @@ class Sequential:
 
         Returns the gradient with respect to the model's input.
         """
-        grad = np.asarray(dY)
+        grad = check_any_shape("dY", dY)
         for layer in reversed(self.layers):
             grad = layer.backward(grad)
         return grad
@@ -293,6 +294,8 @@ def minibatches(
     return [order[i : i + batch_size] for i in range(0, n_samples, batch_size)]
 
 
+#: The most epochs :func:`fit` accepts (a typo such as ``10**9`` would never end).
+MAX_EPOCHS = 10**6
 #: :func:`fit` stops when a batch loss grows past this factor of the first
 #: step's loss (or of 1, if that is smaller): a run that far off has diverged.
 DIVERGENCE_FACTOR = 1e6
@@ -312,11 +315,14 @@ class DivergenceError(NonFiniteError):
 
 
 def _check_model(model: object) -> Sequential:
+    """A Sequential whose parameters are all finite."""
     if not isinstance(model, Sequential):
         raise ValueError(
             f"model is a {type(model).__name__}; expected a Sequential "
             "(mlp, digits_cnn or Sequential([...]))"
         )
+    for name, param in model.parameters().items():
+        check_any_shape(f"model parameter {name!r}", param)
     return model
 
 
@@ -338,8 +344,8 @@ def _check_batch(
     """
     X_ = check_any_shape(names[0], X, min_ndim=2)
     Y_ = check_array(names[1], Y, ("N", "K"), N=(X_.shape[0], names[0]))
-    for name, param in model.parameters().items():
-        check_any_shape(f"model parameter {name!r}", param)
+    for name, param in model.parameters().items():  # updatable, before any step
+        check_parameter(f"model parameter {name!r}", param)
     with np.errstate(over="ignore", invalid="ignore"):
         K = model.forward(X_[:1]).shape[-1]
     if Y_.shape[1] != K:
@@ -570,7 +576,7 @@ def fit(
     model = _check_model(model)
     optimizer = _check_optimizer(optimizer)
     X_, Y_ = _check_batch(model, X, Y, ("X", "Y"))
-    epochs = check_positive_int("epochs", epochs)
+    epochs = check_int("epochs", epochs, 1, MAX_EPOCHS)
     batch_size = check_positive_int("batch_size", batch_size)
     rng = check_rng("rng", rng)
     if on_step is not None:

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import FloatArray, check_array, check_cache, is_int
+from ._validate import FloatArray, check_array, check_cache, is_int, short_repr
 from .conv import (
     ConvGeometry,
     IntOrPair,
@@ -527,7 +527,7 @@ def _check_flatten_cache(cache: object) -> tuple[int, int, int, int]:
         or not all(is_int(n) and n >= 1 for n in cache)
     ):
         raise ValueError(
-            f"cache is {cache!r}; expected the (N, C, H, W) shape that "
+            f"cache is {short_repr(cache)}; expected the (N, C, H, W) shape that "
             "flatten_forward returns"
         )
     return int(cache[0]), int(cache[1]), int(cache[2]), int(cache[3])
