@@ -588,15 +588,15 @@ def fit(
                 f"validation is a {type(validation).__name__}; expected a pair "
                 "(X_val, Y_val)"
             )
-        X_val, Y_val = _check_batch(
-            model, validation[0], validation[1], ("validation[0]", "validation[1]")
-        )
+        X_val = check_any_shape("validation[0]", validation[0], min_ndim=2)
         if X_val.shape[1:] != X_.shape[1:]:
             raise ValueError(
                 f"validation[0] has shape {X_val.shape}; expected "
                 f"(N_val, {', '.join(map(str, X_.shape[1:]))}) to match X"
             )
-        val = (X_val, Y_val)
+        val = _check_batch(
+            model, X_val, validation[1], ("validation[0]", "validation[1]")
+        )
     with _rolled_back_on_error(model, optimizer, rng):
         return _fit(model, optimizer, X_, Y_, epochs, batch_size, rng, val, on_step)
 
