@@ -26,6 +26,7 @@ import importlib
 import inspect
 import io
 import math
+import os
 import pkgutil
 import re
 from collections.abc import Callable
@@ -40,11 +41,15 @@ from signatures import BY_NAME, TABLE, Arg, Ctx, caches, parameter_files, small_
 import cnnscratch
 from cnnscratch import layers, network
 
+#: ``FUZZ_DEPTH=10 pytest tests/test_fuzz.py`` runs ten times the examples (a
+#: deeper search, minutes long, for a change to the validation layer).
+DEPTH = int(os.environ.get("FUZZ_DEPTH", "1"))
+
 
 def fuzz_settings(examples: int) -> settings:
     """Deterministic (the same examples every run), no database, no deadline."""
     return settings(
-        max_examples=examples,
+        max_examples=examples * DEPTH,
         derandomize=True,
         deadline=None,
         database=None,
@@ -205,6 +210,11 @@ def _cache_values(ctx: Ctx, valid: object) -> list[Bad]:
         ("text", "cache", False),
         ("a plain tuple", tuple(valid) if isinstance(valid, tuple) else (), False),
         *others,
+        *[
+            (f"cache.{field} = {bad!r}", valid._replace(**{field: bad}), False)
+            for field in getattr(valid, "_fields", ())
+            for bad in (None, [[1.0]])
+        ],
     ]
 
 

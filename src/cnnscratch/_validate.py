@@ -114,8 +114,8 @@ def as_array(name: str, value: ArrayLike) -> FloatArray:
             "expected rows of equal length"
         ) from None
     kind, dtype = array.dtype.kind, array.dtype
-    if kind == "f" and dtype in (np.float32, np.float64):
-        return array
+    if kind == "f" and dtype.itemsize in (4, 8):  # float32, float64
+        return array if dtype.isnative else array.astype(dtype.newbyteorder("="))
     if kind in "iu" or (kind == "f" and dtype == np.float16):
         return array.astype(np.float64)
     what = {
@@ -383,17 +383,34 @@ def check_callable(name: str, value: object) -> Callable[..., Any]:
 T = TypeVar("T")
 
 
-def check_cache(cache: object, kind: type[T], producer: str) -> T:
+def check_cache(
+    cache: object, kind: type[T], producer: str, arrays: dict[str, int] | None = None
+) -> T:
     """Return ``cache`` if it is a ``kind``, what ``producer`` returns, else raise.
 
     A backward function is the adjoint of one forward function; a cache from
-    another forward (or none at all) has no meaning to it.
+    another forward (or none at all) has no meaning to it. ``arrays`` maps
+    fields of the cache to the number of axes their float array must have,
+    for a cache put together by hand.
     """
+    want = f"the {kind.__name__} that {producer} returns"
     if not isinstance(cache, kind):
         raise ValueError(
-            f"cache is {short_repr(cache)} of type {type(cache).__name__}; expected "
-            f"the {kind.__name__} that {producer} returns"
+            f"cache is {short_repr(cache)} of type {type(cache).__name__}; "
+            f"expected {want}"
         )
+    for field, ndim in (arrays or {}).items():
+        value = getattr(cache, field)
+        if not (
+            isinstance(value, np.ndarray)
+            and value.dtype.kind == "f"
+            and value.ndim == ndim
+            and value.size > 0
+        ):
+            raise ValueError(
+                f"cache.{field} is {short_repr(value)}; expected {want}, whose "
+                f"{field} is a float array with {ndim} axes"
+            )
     return cache
 
 

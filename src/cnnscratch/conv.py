@@ -240,7 +240,12 @@ def _check_inputs(
 
 
 def _check_upstream(dY: ArrayLike, cache: ConvCache) -> FloatArray:
-    X, W, g = check_cache(cache, ConvCache, "conv2d_forward")
+    X, W, g = check_cache(cache, ConvCache, "conv2d_forward", {"X": 4, "W": 4})
+    if not isinstance(g, ConvGeometry) or X.shape[1] != W.shape[1]:
+        raise ValueError(
+            "cache.geometry or cache.W does not fit cache.X; expected the "
+            "ConvCache that conv2d_forward returns"
+        )
     _, (OH, OW) = _geometry(X.shape, (W.shape[2], W.shape[3]), *g)
     return check_array(
         "dY",

@@ -271,7 +271,7 @@ def dense_backward(
     >>> dW, db
     (array([[4., 6.]]), array([2.]))
     """
-    X, W = check_cache(cache, DenseCache, "dense_forward")
+    X, W = check_cache(cache, DenseCache, "dense_forward", {"X": 2, "W": 2})
     dZ_ = check_array(
         "dZ", dZ, ("N", "n_out"), N=(X.shape[0], "X"), n_out=(W.shape[0], "W")
     )

@@ -69,6 +69,20 @@ def _pool_output(H: int, W: int, kernel: Pair, stride: Pair) -> Pair:
 
 def _check_upstream(dY: ArrayLike, cache: PoolCache) -> FloatArray:
     check_cache(cache, PoolCache, "maxpool2d_forward or avgpool2d_forward")
+    _check_flatten_cache(
+        cache.X_shape, "cache.X_shape", "maxpool2d_forward or avgpool2d_forward"
+    )
+    for field in ("kernel", "stride"):
+        pair = getattr(cache, field)
+        if not (
+            isinstance(pair, tuple)
+            and len(pair) == 2
+            and all(is_int(n) and n >= 1 for n in pair)
+        ):
+            raise ValueError(
+                f"cache.{field} is {short_repr(pair)}; expected the PoolCache "
+                "that maxpool2d_forward or avgpool2d_forward returns"
+            )
     N, C, H, W = cache.X_shape
     OH, OW = _pool_output(H, W, cache.kernel, cache.stride)
     return check_array(
@@ -196,7 +210,22 @@ def _require_argmax(cache: PoolCache) -> NDArray[np.intp]:
         raise ValueError(
             "cache has no argmax; expected the cache of a max-pooling forward pass"
         )
-    return cache.argmax
+    argmax = cache.argmax
+    N, C, H, W = cache.X_shape
+    shape = (N, C, *_pool_output(H, W, cache.kernel, cache.stride))
+    taps = cache.kernel[0] * cache.kernel[1]
+    if (
+        not isinstance(argmax, np.ndarray)
+        or argmax.dtype.kind not in "iu"
+        or argmax.shape != shape
+        or argmax.min() < 0
+        or argmax.max() >= taps
+    ):
+        raise ValueError(
+            f"cache.argmax is {short_repr(argmax)}; expected the {shape} window "
+            "indices that maxpool2d_forward returns"
+        )
+    return argmax
 
 
 # ---------------------------------------------------------------------------
@@ -519,7 +548,9 @@ def flatten_backward(dZ: ArrayLike, cache: tuple[int, ...]) -> FloatArray:
     return dZ_.reshape(shape)
 
 
-def _check_flatten_cache(cache: object) -> tuple[int, int, int, int]:
+def _check_flatten_cache(
+    cache: object, name: str = "cache", producer: str = "flatten_forward"
+) -> tuple[int, int, int, int]:
     """``cache`` if it is the (N, C, H, W) shape :func:`flatten_forward` returns."""
     if (
         not isinstance(cache, tuple)
@@ -527,7 +558,7 @@ def _check_flatten_cache(cache: object) -> tuple[int, int, int, int]:
         or not all(is_int(n) and n >= 1 for n in cache)
     ):
         raise ValueError(
-            f"cache is {short_repr(cache)}; expected the (N, C, H, W) shape that "
-            "flatten_forward returns"
+            f"{name} is {short_repr(cache)}; expected the (N, C, H, W) shape that "
+            f"{producer} returns"
         )
     return int(cache[0]), int(cache[1]), int(cache[2]), int(cache[3])
