@@ -56,6 +56,10 @@ PAIR1 = Arg("pair", 1)  # stride, dilation, kernel: >= 1
 PAIR0 = Arg("pair", 0)  # padding: >= 0
 
 
+#: Hypothesis examples per fuzzed argument of an entry (at least 10 an entry).
+PER_ARGUMENT = 8
+
+
 @dataclass
 class Ctx:
     """What the builders share: a folder for files and a seeded generator."""
@@ -89,7 +93,11 @@ class Entry:
     mutates: tuple[str, ...] = ()
     stateful_owner: bool = False
     skip: str | None = None
-    examples: int = 15
+    examples: int | None = None  # default: PER_ARGUMENT per fuzzed argument
+
+    def __post_init__(self) -> None:
+        if self.examples is None:
+            self.examples = max(10, PER_ARGUMENT * len(self.args))
 
 
 def _fn(target: Callable[..., object], /, **kwargs: Callable[[Ctx], object]) -> Build:

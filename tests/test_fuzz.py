@@ -504,7 +504,7 @@ def _call(f: Callable[..., object], kwargs: dict[str, object]) -> object:
 
 @pytest.mark.parametrize("entry", FUZZED, ids=lambda e: e.name)
 def test_bad_arguments_get_a_named_value_error_and_change_nothing(entry, ctx) -> None:
-    @fuzz_settings(entry.examples)
+    @fuzz_settings(entry.examples or 10)
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
         assert entry.build is not None

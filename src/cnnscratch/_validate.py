@@ -17,7 +17,8 @@ lists, tuples, scalars, ndarrays. The dtype policy:
 
 * **float64 and float32 pass through unchanged**: no copy and no cast, so a
   float32 input gives a float32 result wherever the computation keeps it
-  (the convolution and pooling fast paths do).
+  (the convolution and pooling fast paths do). Only an array in the other
+  byte order is copied, to the machine's.
 * **Integers and float16 become float64.** Every float16 value, and every
   integer up to 2**53, is exactly a float64: nothing is lost, and a
   derivative of an integer input is not an integer.

@@ -219,6 +219,12 @@ def softmax_cross_entropy(Z: ArrayLike, Y: ArrayLike) -> float:
     -------
     L : float
 
+    Raises
+    ------
+    ValueError
+        If the shapes differ, an entry is not finite, or Y has a negative
+        entry or a row that does not sum to 1.
+
     Notes
     -----
     Part 2, eq. (2.12). Equals ``torch.nn.functional.cross_entropy``
