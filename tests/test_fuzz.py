@@ -438,19 +438,23 @@ def snapshot(value: object, depth: int = 0) -> object:
         return ("model", snapshot(value.parameters()), snapshot(value.gradients()))
     if hasattr(value, "__dict__") and type(value).__module__.startswith("cnnscratch"):
         return (type(value).__name__, snapshot(vars(value), depth + 1))
+    if hasattr(value, "__dataclass_fields__"):
+        return snapshot(vars(value), depth + 1)
     return repr(value)
 
 
 def same_result(a: object, b: object) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return np.allclose(np.asarray(a, float), np.asarray(b, float), equal_nan=True)
-    if isinstance(a, tuple) and isinstance(b, tuple):
+    if isinstance(a, tuple | list) and isinstance(b, tuple | list):
         return len(a) == len(b) and all(
             same_result(x, y) for x, y in zip(a, b, strict=True)
         )
     if isinstance(a, float | int) and isinstance(b, float | int):
         return math.isclose(a, b, rel_tol=1e-9) or (math.isnan(a) and math.isnan(b))
-    return True  # objects (layers, models, records): built, not compared
+    if hasattr(a, "__dict__") or isinstance(a, network.Sequential):
+        return snapshot(a) == snapshot(b)  # layers, models, optimisers, records
+    return bool(a == b)
 
 
 def finite_result(value: object) -> bool:
