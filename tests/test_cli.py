@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from cnnscratch.checkpoint import load_parameters
-from cnnscratch.cli import DEFAULTS, build_model, main, make_parser
+from cnnscratch.cli import DEFAULTS, MAX_EPOCHS, build_model, main, make_parser
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -55,7 +56,7 @@ def test_a_short_run_prints_accuracy_shows_progress_and_saves(tmp_path: Path) ->
     [
         (["--lr", "-0.1"], "argument --lr: '-0.1' is not a finite number > 0"),
         (["--lr", "nan"], "argument --lr: 'nan' is not a finite number > 0"),
-        (["--epochs", "0"], "argument --epochs: '0' is not an integer >= 1"),
+        (["--epochs", "0"], "argument --epochs: '0' is not an integer in [1, 10000]"),
         (["--batch-size", "2.5"], "argument --batch-size: '2.5' is not an integer"),
         (["--seed", "-1"], "argument --seed: '-1' is not an integer >= 0"),
         (["--model", "rnn"], "argument --model: invalid choice: 'rnn'"),
@@ -210,3 +211,57 @@ def test_check_from_the_shell_gives_the_exit_status_and_no_traceback(
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--model", "cnn", "--lr", "1e308"],
+        ["--model", "mlp", "--lr", "1e200"],
+        ["--model", "mlp", "--lr", "1e30"],  # finite, but the loss explodes
+    ],
+)
+def test_a_diverging_run_stops_with_one_line_and_exit_1(
+    args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "m.npz"
+    with pytest.raises(SystemExit) as info:
+        main(
+            ["train", "--no-progress", "--epochs", "2", *args, "--output", str(output)]
+        )
+    assert info.value.code == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no accuracy of a diverged model
+    assert captured.err.count("\n") == 1, captured.err
+    assert re.fullmatch(
+        r"python -m cnnscratch: error: loss (became non-finite|grew to \S+) at "
+        r"step \d+; try a smaller --lr\n",
+        captured.err,
+    ), captured.err
+    assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("newdir/", "'newdir/' names a folder; expected a file name"),
+        ("", "'' is not a file name"),
+        ("x" * 300, "is not writable (File name too long)"),
+    ],
+)
+def test_an_output_that_is_no_file_name_gives_one_line_and_exit_2(
+    output: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--no-progress", "--output", output])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert message in err
+    assert not Path("newdir").exists()
+
+
+def test_epochs_are_bounded(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["train", "--epochs", str(10**30)])
+    assert f"is not an integer in [1, {MAX_EPOCHS}]" in capsys.readouterr().err

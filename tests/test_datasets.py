@@ -68,13 +68,16 @@ def test_load_digits_explains_a_missing_scikit_learn(monkeypatch) -> None:
             lambda: stratified_split(
                 np.zeros(4, int), 1.0, rng=np.random.default_rng()
             ),
-            r"test_fraction must be in \(0, 1\); got 1.0",
+            r"test_fraction must be a finite number in \(0, 1\); got 1.0",
         ),
         (
             lambda: stratified_split(np.zeros(4), 0.5, rng=np.random.default_rng()),
             "labels has shape .* dtype float64",
         ),
-        (lambda: load_digits(test_fraction=0.0), r"test_fraction must be in \(0, 1\)"),
+        (
+            lambda: load_digits(test_fraction=0.0),
+            r"test_fraction must be a finite number in \(0, 1\)",
+        ),
     ],
 )
 def test_bad_inputs_raise_a_value_error_naming_the_argument(call, message) -> None:

@@ -802,7 +802,7 @@ def test_files_that_cannot_be_checked_raise_a_usage_error(
 
 
 def test_an_unknown_exercise_names_the_known_ones() -> None:
-    with pytest.raises(UsageError, match="expected one of dense_backward, "):
+    with pytest.raises(UsageError, match="expected name to be one of dense_backward, "):
         check("conv3d_forward", dense_matrix)
 
 

@@ -119,7 +119,7 @@ def test_stability_limit_of_a_diagonal_system() -> None:
         ),
         (
             lambda: gradient_descent([[1.0]], [1.0], [0.0], 0.1, max_steps=0),
-            "max_steps must be an integer >= 1; got 0",
+            "max_steps must be an integer in [1, 10000000]; got 0",
         ),
         (
             lambda: gradient_descent([[1.0]], [1.0], [0.0, 1.0], 0.1),

@@ -229,7 +229,7 @@ def test_predict_returns_the_index_of_the_largest_logit() -> None:
             lambda: mlp([3, 2], rng=np.random.default_rng()).load_parameters(
                 {"0.W": np.zeros((3, 2)), "0.b": np.zeros(2)}
             ),
-            r"0.W has shape \(3, 2\); expected \(2, 3\)",
+            r"arrays\['0.W'\] has shape \(3, 2\); expected \(2, 3\)",
         ),
         (
             lambda: train_step(

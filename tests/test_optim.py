@@ -70,9 +70,12 @@ def test_sgd_class_matches_the_update_function() -> None:
     ("call", "message"),
     [
         (lambda: SGD(lr=0.0), "lr must be a finite number > 0; got 0.0"),
-        (lambda: SGD(lr=0.1, momentum=1.0), r"momentum must be in \[0, 1\); got 1.0"),
-        (lambda: Adam(beta1=-0.1), r"beta1 must be in \[0, 1\)"),
-        (lambda: Adam(beta2=1.0), r"beta2 must be in \[0, 1\)"),
+        (
+            lambda: SGD(lr=0.1, momentum=1.0),
+            r"momentum must be a finite number in \[0, 1\); got 1.0",
+        ),
+        (lambda: Adam(beta1=-0.1), r"beta1 must be a finite number in \[0, 1\)"),
+        (lambda: Adam(beta2=1.0), r"beta2 must be a finite number in \[0, 1\)"),
         (lambda: Adam(eps=0.0), "eps must be a finite number > 0"),
         (
             lambda: sgd_momentum_update(np.zeros(3), np.zeros(2), np.zeros(3), lr=0.1),

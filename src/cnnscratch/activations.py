@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import FloatArray, check_any_shape, check_array
+from ._validate import FloatArray, as_array, check_any_shape, check_array
 
 
 def sigmoid(z: ArrayLike) -> FloatArray:
@@ -165,13 +165,16 @@ def softmax(Z: ArrayLike) -> FloatArray:
     --------
     >>> softmax([1e4, 1e4, -1e4])
     array([0.5, 0.5, 0. ])
+    >>> softmax([1e308, -1e308])
+    array([1., 0.])
     """
-    Z_ = np.asarray(Z)
+    Z_ = as_array("Z", Z)
     if Z_.ndim == 1:
         Z_ = check_array("Z", Z_, ("K",))
     else:
         Z_ = check_array("Z", Z_, ("N", "K"))
-    e = np.exp(Z_ - Z_.max(axis=-1, keepdims=True))
+    with np.errstate(over="ignore"):  # 1e308 - (-1e308) is -inf: e^-inf = 0
+        e = np.exp(Z_ - Z_.max(axis=-1, keepdims=True))
     S: FloatArray = e / e.sum(axis=-1, keepdims=True)
     return S
 

@@ -9,18 +9,29 @@ another architecture, or a truncated or corrupted file, raises
 
 from __future__ import annotations
 
+import io
+import math
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from ._validate import FloatArray
+from ._validate import (
+    MAX_ENTRIES,
+    FloatArray,
+    as_array,
+    check_finite,
+    check_parameter,
+)
 
 FORMAT_KEY = "__format__"
 FORMAT = "cnnscratch-parameters-v1"
+#: Most arrays a parameter file may hold (a model has a few per layer).
+MAX_MEMBERS = 1000
 
 
 class HasParameters(Protocol):
@@ -36,6 +47,32 @@ def _umask() -> int:
     return mask
 
 
+def _as_path(path: object) -> Path:
+    """``path`` as a :class:`~pathlib.Path`, if it is a str or path-like."""
+    if not isinstance(path, str | os.PathLike) or isinstance(path, bytes):
+        raise ValueError(
+            f"path is {path!r}; expected a file name (a str or a path-like)"
+        )
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text or "\0" in text:
+        raise ValueError(f"path is {path!r}; expected a file name")
+    return Path(text)
+
+
+def _parameters(model: object) -> dict[str, FloatArray]:
+    """``model.parameters()``, checked to be a dict of name → float array."""
+    method = getattr(model, "parameters", None)
+    if not callable(method):
+        raise ValueError(
+            f"model is a {type(model).__name__}; expected a model with a "
+            "parameters() method (a Sequential)"
+        )
+    params = method()
+    if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
+        raise ValueError("model.parameters() is not a dict of name -> array")
+    return params
+
+
 def save_parameters(model: HasParameters, path: str | os.PathLike[str]) -> Path:
     """Write ``model.parameters()`` to ``path`` (an ``.npz`` file).
 
@@ -46,12 +83,21 @@ def save_parameters(model: HasParameters, path: str | os.PathLike[str]) -> Path:
     Parameters
     ----------
     model : Sequential (anything with ``parameters()``)
+        Every parameter must be finite: a file holding ``nan`` could never be
+        loaded, so none is written.
     path : str or path-like
         Where to write; ``.npz`` is *not* appended.
 
     Returns
     -------
     path : pathlib.Path
+
+    Raises
+    ------
+    ValueError
+        If a parameter is not a finite float32/float64 array, or ``path``
+        cannot be written (a missing folder, a directory, a name too long);
+        the message names ``path`` as given, and no file is left behind.
 
     Examples
     --------
@@ -63,23 +109,102 @@ def save_parameters(model: HasParameters, path: str | os.PathLike[str]) -> Path:
     >>> sorted(np.load(saved).files)
     ['0.W', '0.b', '__format__']
     """
-    target = Path(path)
-    arrays = {name: np.asarray(value) for name, value in model.parameters().items()}
+    target = _as_path(path)
+    arrays: dict[str, np.ndarray] = {}
+    for name, value in _parameters(model).items():
+        label = f"model parameter {name!r}"
+        array = as_array(label, value)
+        if array.dtype not in (np.float32, np.float64) or name == FORMAT_KEY:
+            raise ValueError(f"{label} cannot be saved (dtype {array.dtype})")
+        check_finite(label, array)
+        arrays[name] = array
     arrays[FORMAT_KEY] = np.array(FORMAT)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    folder = target.parent
+    try:
+        if target.is_dir():
+            raise ValueError(f"path {target} is a directory; expected a file name")
+        if not folder.is_dir():
+            raise ValueError(f"path {target}: the folder {folder} does not exist")
+        # A short temporary name: one built from a long target name could
+        # pass the file system's limit where the target itself does not.
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".cnnscratch-", suffix=".tmp")
+    except OSError as error:
+        raise ValueError(
+            f"path {target} cannot be written ({error.strerror})"
+        ) from error
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600, as open() would
         with os.fdopen(fd, "wb") as file:
             np.savez(file, **arrays)  # type: ignore[arg-type]
         os.replace(tmp, target)
+    except OSError as error:
+        os.unlink(tmp)
+        raise ValueError(
+            f"path {target} cannot be written ({error.strerror})"
+        ) from error
     except BaseException:
         os.unlink(tmp)
         raise
     return target
 
 
+class _Unreadable(Exception):
+    """Why a file is not a parameter file; reported as one ValueError."""
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    """One ``.npy`` member, its header checked before any array is allocated."""
+    label = repr(info.filename)
+    if info.is_dir() or not info.filename.endswith(".npy"):
+        raise _Unreadable(f"member {label} is not a .npy array")
+    if info.flag_bits & 0x1:
+        raise _Unreadable(f"member {label} is encrypted")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _Unreadable(f"member {label} uses an unsupported compression")
+    if info.file_size > 8 * MAX_ENTRIES + 65536:
+        raise _Unreadable(f"member {label} is too large ({info.file_size} bytes)")
+    data = archive.read(info)  # checks the CRC
+    stream = io.BytesIO(data)
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        raise _Unreadable(f"member {label} has .npy version {version}")
+    if dtype.hasobject:
+        raise _Unreadable(f"member {label} holds Python objects")
+    entries = math.prod(shape)
+    if entries > MAX_ENTRIES or len(data) != stream.tell() + entries * dtype.itemsize:
+        raise _Unreadable(
+            f"member {label}'s header (shape {shape}, dtype {dtype}) does not "
+            f"match its {len(data)} bytes"
+        )
+    stream.seek(0)
+    array: np.ndarray = np.lib.format.read_array(stream, allow_pickle=False)
+    return array
+
+
+def _read_archive(path: Path) -> dict[str, np.ndarray]:
+    """Every member of the archive at ``path``, keyed by name without ``.npy``."""
+    with open(path, "rb") as file, zipfile.ZipFile(file) as archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise _Unreadable(f"it has {len(infos)} members")
+        arrays: dict[str, np.ndarray] = {}
+        for info in infos:
+            key = info.filename.removesuffix(".npy")
+            if key in arrays:
+                raise _Unreadable(f"member {info.filename!r} appears twice")
+            arrays[key] = _read_member(archive, info)
+    return arrays
+
+
 def read_parameters(path: str | os.PathLike[str]) -> dict[str, FloatArray]:
     """Read every parameter array of a file written by :func:`save_parameters`.
+
+    Nothing is unpickled, and every member's header is checked (dtype, shape
+    against its size) before an array is allocated.
 
     Parameters
     ----------
@@ -89,7 +214,7 @@ def read_parameters(path: str | os.PathLike[str]) -> dict[str, FloatArray]:
     Returns
     -------
     arrays : dict of str to ndarray
-        One finite floating-point array per parameter, under the names of
+        One finite float32 or float64 array per parameter, under the names of
         ``Sequential.parameters()`` (``"0.W"``, ``"0.b"``, ...), each with the
         shape it had when saved; the format marker is not included.
 
@@ -97,28 +222,41 @@ def read_parameters(path: str | os.PathLike[str]) -> dict[str, FloatArray]:
     ------
     ValueError
         If the file is missing, is not a parameter file, is truncated or
-        corrupted, or holds a non-finite value.
+        corrupted (in any member, in any way), or holds a non-finite value;
+        always one line that names the file.
     """
-    name = os.fspath(path)
+    target = _as_path(path)
+    name = os.fspath(target)
     try:
-        with open(path, "rb") as file:  # ours to close, whatever np.load does
-            loaded = np.load(file, allow_pickle=False)
-            if not isinstance(loaded, np.lib.npyio.NpzFile):
-                raise ValueError("it holds a single array, not an .npz archive")
-            arrays = {key: loaded[key] for key in loaded.files}
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as error:
+        arrays = _read_archive(target)
+    except (
+        _Unreadable,
+        OSError,
+        EOFError,
+        ValueError,
+        zipfile.BadZipFile,
+        zlib.error,
+        NotImplementedError,
+        RuntimeError,
+    ) as error:
+        reason = str(error).replace("\n", " ")
         raise ValueError(
-            f"{name} cannot be read as a parameter file: {error}"
+            f"{name} cannot be read as a parameter file: {reason}"
         ) from error
     marker = arrays.pop(FORMAT_KEY, None)
-    if marker is None or str(marker) != FORMAT:
+    if marker is None or marker.shape != () or str(marker) != FORMAT:
         raise ValueError(
             f"{name} is not a cnnscratch parameter file "
             f"(no {FORMAT_KEY!r} = {FORMAT!r} entry)"
         )
     for key, array in arrays.items():
-        if array.dtype.kind != "f" or not np.all(np.isfinite(array)):
-            raise ValueError(f"{name}: parameter {key!r} is not a finite float array")
+        if array.dtype not in (np.float32, np.float64) or not np.all(
+            np.isfinite(array)
+        ):
+            raise ValueError(
+                f"{name}: parameter {key!r} is not a finite float array "
+                f"(float32 or float64; it has dtype {array.dtype})"
+            )
     return arrays
 
 
@@ -158,8 +296,8 @@ def load_parameters(model: HasParameters, path: str | os.PathLike[str]) -> None:
     ...
     ValueError: ...model.npz was saved for another architecture: missing 2.W, 2.b; ...
     """
+    params = _parameters(model)
     arrays = read_parameters(path)
-    params = model.parameters()
     problems = []
     missing = sorted(set(params) - set(arrays))
     extra = sorted(set(arrays) - set(params))
@@ -178,5 +316,7 @@ def load_parameters(model: HasParameters, path: str | os.PathLike[str]) -> None:
             f"{os.fspath(path)} was saved for another architecture: "
             + "; ".join(problems)
         )
+    for name, param in params.items():  # every array writable before any write
+        check_parameter(f"model parameter {name!r}", param)
     for name, param in params.items():
         param[...] = arrays[name]

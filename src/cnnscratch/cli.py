@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -21,8 +22,9 @@ from typing import NoReturn, TypedDict, TypeVar
 
 import numpy as np
 
+from ._validate import check_choice
 from .checkpoint import save_parameters
-from .network import Optimizer, Sequential
+from .network import DivergenceError, Optimizer, Sequential
 from .optim import SGD, Adam
 
 
@@ -41,11 +43,12 @@ DEFAULTS: dict[str, LabDefaults] = {
 }
 #: The MLP lab trains with SGD and this momentum, the CNN lab with Adam.
 MLP_MOMENTUM = 0.9
+#: Largest ``--epochs`` accepted: about an hour and a half of the CNN lab.
+MAX_EPOCHS = 10_000
 
 
 def _check_model_name(name: str) -> None:
-    if name not in DEFAULTS:
-        raise ValueError(f"name is {name!r}; expected 'cnn' or 'mlp'")
+    check_choice("name", name, sorted(DEFAULTS))
 
 
 def build_model(name: str, rng: np.random.Generator) -> Sequential:
@@ -97,6 +100,26 @@ def _number(
 
 
 positive_int = _number(int, lambda v: v >= 1, "an integer >= 1")
+epochs_int = _number(
+    int, lambda v: 1 <= v <= MAX_EPOCHS, f"an integer in [1, {MAX_EPOCHS}]"
+)
+
+
+def output_path(text: str) -> Path:
+    """An argparse ``type`` for ``--output``: a file name, not a folder.
+
+    ``Path("newdir/")`` is ``Path("newdir")``, so a trailing slash is checked
+    on the text, before it is lost.
+    """
+    if not text or "\0" in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a file name")
+    if text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} names a folder; expected a file name such as {text}cnn.npz"
+        )
+    return Path(text)
+
+
 seed_int = _number(int, lambda v: v >= 0, "an integer >= 0")
 positive_float = _number(
     float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0"
@@ -128,7 +151,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--epochs",
-        type=positive_int,
+        type=epochs_int,
         help="passes over the training set (default: 20 for cnn, 30 for mlp)",
     )
     train.add_argument(
@@ -150,7 +173,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--output",
-        type=Path,
+        type=output_path,
         help="where to write the parameters (default: cnn.npz or mlp.npz)",
     )
     train.add_argument(
@@ -162,15 +185,19 @@ def make_parser() -> argparse.ArgumentParser:
 
 def _check_writable(parser: argparse.ArgumentParser, path: Path) -> None:
     folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        parser.error(f"--output {path} is a directory; expected a file name")
-    if not folder.is_dir():
-        parser.error(f"--output {path}: the folder {folder} does not exist")
-    # Probe by creating a file: os.access says yes to root even where the
-    # file system refuses. The save replaces the file, so only the folder counts.
     try:
+        if path.is_dir():
+            parser.error(f"--output {path} is a directory; expected a file name")
+        if not folder.is_dir():
+            parser.error(f"--output {path}: the folder {folder} does not exist")
+        # Probe by creating files: os.access says yes to root even where the
+        # file system refuses. The save writes a temporary file in the folder
+        # and renames it; the name itself must be one the file system takes.
         with tempfile.TemporaryFile(dir=folder):
             pass
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            os.unlink(path)
     except OSError as error:
         parser.error(f"--output {path} is not writable ({error.strerror})")
 
@@ -199,31 +226,37 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.model == "cnn":
         X_train, X_test = X_train.reshape(-1, 1, 8, 8), X_test.reshape(-1, 1, 8, 8)
     steps = epochs * math.ceil(len(X_train) / batch_size)
-    with tqdm(
-        total=steps, desc=f"{args.model}", unit="step", disable=args.no_progress
-    ) as bar:
+    try:
+        with tqdm(
+            total=steps, desc=f"{args.model}", unit="step", disable=args.no_progress
+        ) as bar:
 
-        def on_step(loss: float) -> None:
-            bar.update()
-            bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+            def on_step(loss: float) -> None:
+                bar.update()
+                bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
 
-        fit(
-            model,
-            build_optimizer(args.model, lr),
-            X_train,
-            digits.Y_train,
-            epochs=epochs,
-            batch_size=batch_size,
-            rng=rng,
-            on_step=on_step,
-        )
+            fit(
+                model,
+                build_optimizer(args.model, lr),
+                X_train,
+                digits.Y_train,
+                epochs=epochs,
+                batch_size=batch_size,
+                rng=rng,
+                on_step=on_step,
+            )
+    except DivergenceError as error:  # one line and a failure status, no file
+        what = str(error).split(" (epoch")[0].split(";")[0]
+        parser.exit(1, f"{parser.prog}: error: {what}; try a smaller --lr\n")
     test_accuracy = accuracy(model, X_test, digits.y_test)
     correct = round(test_accuracy * len(X_test))
     print(f"test accuracy: {test_accuracy:.4f} ({correct}/{len(X_test)})")
     try:
         save_parameters(model, output)
-    except OSError as error:  # the folder changed during training, a full disk
-        parser.error(f"--output {output} could not be written ({error.strerror})")
+    except ValueError as error:  # the folder changed during training, a full disk
+        cause = error.__cause__
+        reason = cause.strerror if isinstance(cause, OSError) else str(error)
+        parser.error(f"--output {output} could not be written ({reason})")
     print(f"parameters saved to {output}")
     return 0
 

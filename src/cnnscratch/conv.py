@@ -31,7 +31,13 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
 
-from ._validate import FloatArray, check_array
+from ._validate import (
+    FloatArray,
+    check_array,
+    check_cache,
+    check_entries,
+    short_repr,
+)
 
 #: An ``int`` used on both axes, or an ``(h, w)`` pair.
 IntOrPair = int | tuple[int, int]
@@ -55,6 +61,8 @@ def as_pair(name: str, value: IntOrPair, *, minimum: int) -> Pair:
     >>> as_pair("stride", 2, minimum=1), as_pair("padding", (0, 1), minimum=0)
     ((2, 2), (0, 1))
     """
+    if not _is_int(minimum) or minimum < 0:
+        raise ValueError(f"minimum must be an int >= 0; got {minimum!r}")
     items = value if isinstance(value, tuple) else (value, value)
     if len(items) != 2 or not all(_is_int(v) for v in items):
         raise ValueError(f"{name} must be an int or a pair of ints; got {value!r}")
@@ -165,6 +173,10 @@ def _geometry(
             f"{x_shape[2] + 2 * p[0]} x {x_shape[3] + 2 * p[1]} "
             f"((H, W) = {(x_shape[2], x_shape[3])}, padding {p})"
         )
+    N, C, H, W = x_shape
+    padded = (N, C, H + 2 * p[0], W + 2 * p[1])
+    check_entries("padding", padded, "a padded input")
+    check_entries("X", (N * OH * OW, C * kernel[0] * kernel[1]), "an im2col matrix")
     return ConvGeometry(s, p, d), (OH, OW)
 
 
@@ -195,7 +207,10 @@ def pad(X: ArrayLike, padding: IntOrPair) -> FloatArray:
            [0., 0.]])
     """
     X_ = check_array("X", X, ("N", "C", "H", "W"))
-    return _pad(X_, as_pair("padding", padding, minimum=0))
+    ph, pw = as_pair("padding", padding, minimum=0)
+    N, C, H, W = X_.shape
+    check_entries("padding", (N, C, H + 2 * ph, W + 2 * pw), "a padded input")
+    return _pad(X_, (ph, pw))
 
 
 def _pad(X: FloatArray, padding: Pair) -> FloatArray:
@@ -215,6 +230,7 @@ def _as_shape(X_shape: Sequence[int], axes: str) -> tuple[int, int, int, int]:
     sizes = tuple(X_shape) if isinstance(X_shape, Sequence | np.ndarray) else ()
     if len(sizes) != 4 or not all(_is_int(n) for n in sizes) or min(sizes) < 1:
         raise ValueError(f"X_shape is {X_shape!r}; expected {axes}, all integers >= 1")
+    check_entries("X_shape", sizes, "an image batch")
     return int(sizes[0]), int(sizes[1]), int(sizes[2]), int(sizes[3])
 
 
@@ -243,8 +259,22 @@ def _check_inputs(
 
 
 def _check_upstream(dY: ArrayLike, cache: ConvCache) -> FloatArray:
+    cache = check_cache(cache, ConvCache, "conv2d_forward", {"X": 4, "W": 4})
     X, W, g = cache.X, cache.W, cache.geometry
+    if not isinstance(g, ConvGeometry) or X.shape[1] != W.shape[1]:
+        raise ValueError(
+            "cache.geometry or cache.W does not fit cache.X; expected the "
+            "ConvCache that conv2d_forward returns"
+        )
     _, (OH, OW) = _geometry(X.shape, (W.shape[2], W.shape[3]), *g)
+    columns = (X.shape[0], W.shape[1] * W.shape[2] * W.shape[3], OH * OW)
+    if cache.cols is not None and (
+        not isinstance(cache.cols, np.ndarray) or cache.cols.shape != columns
+    ):
+        raise ValueError(
+            f"cache.cols is {short_repr(cache.cols)}; expected None or the window "
+            f"columns of cache.X, shape {columns}, as conv2d_forward returns"
+        )
     return check_array(
         "dY",
         dY,
@@ -836,6 +866,7 @@ def dilate(dY: ArrayLike, stride: IntOrPair) -> FloatArray:
     dY_ = check_array("dY", dY, ("N", "C", "OH", "OW"))
     sh, sw = as_pair("stride", stride, minimum=1)
     N, C, OH, OW = dY_.shape
+    check_entries("stride", (N, C, sh * (OH - 1) + 1, sw * (OW - 1) + 1))
     out = np.zeros((N, C, sh * (OH - 1) + 1, sw * (OW - 1) + 1), dtype=dY_.dtype)
     out[:, :, ::sh, ::sw] = dY_
     return out

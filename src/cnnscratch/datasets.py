@@ -17,19 +17,17 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import FloatArray, check_positive_int
+from ._validate import (
+    FloatArray,
+    check_entries,
+    check_int,
+    check_labels,
+    check_positive_int,
+    check_real,
+    check_rng,
+)
 
 IntArray = NDArray[np.intp]
-
-
-def _check_labels(labels: ArrayLike) -> IntArray:
-    labels_ = np.asarray(labels)
-    if labels_.ndim != 1 or labels_.dtype.kind not in "iu":
-        raise ValueError(
-            f"labels has shape {labels_.shape} and dtype {labels_.dtype}; "
-            "expected (N,) integers"
-        )
-    return labels_
 
 
 def one_hot(labels: ArrayLike, n_classes: int) -> FloatArray:
@@ -53,13 +51,10 @@ def one_hot(labels: ArrayLike, n_classes: int) -> FloatArray:
            [1., 0., 0.]])
     """
     n_classes = check_positive_int("n_classes", n_classes)
-    labels_ = _check_labels(labels)
-    if labels_.size and not (labels_.min() >= 0 and labels_.max() < n_classes):
-        raise ValueError(
-            f"labels has values in [{labels_.min()}, {labels_.max()}]; "
-            f"expected 0 <= label < n_classes = {n_classes}"
-        )
-    Y: FloatArray = np.eye(n_classes)[labels_]
+    labels_ = check_labels("labels", labels, n_classes)
+    check_entries("n_classes", (labels_.size, n_classes))
+    Y: FloatArray = np.zeros((labels_.size, n_classes))
+    Y[np.arange(labels_.size), labels_] = 1.0  # row n of the identity, no K x K
     return Y
 
 
@@ -92,10 +87,18 @@ def stratified_split(
     >>> np.bincount(labels[test]), np.bincount(labels[train])
     (array([2, 1]), array([6, 3]))
     """
-    labels_ = _check_labels(labels)
-    fraction = float(test_fraction)
-    if not 0 < fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction!r}")
+    labels_ = check_labels("labels", labels)
+    fraction = check_real(
+        "test_fraction", test_fraction, 0, 1, low_open=True, high_open=True
+    )
+    rng = check_rng("rng", rng)
+    counts = np.unique(labels_, return_counts=True)[1]
+    n_test = sum(round(fraction * int(count)) for count in counts)
+    if not 0 < n_test < labels_.size:
+        raise ValueError(
+            f"test_fraction = {fraction:g} of {labels_.size} samples leaves the "
+            f"{'test' if n_test == 0 else 'training'} set empty"
+        )
     train: list[IntArray] = []
     test: list[IntArray] = []
     for label in np.unique(labels_):
@@ -142,7 +145,8 @@ def load_digits(*, test_fraction: float = 0.25, seed: int = 0) -> Digits:
     test_fraction : float
         Share of each digit that goes to the test set, in (0, 1).
     seed : int
-        Seed of the split.
+        Seed of the split, an integer >= 0 (``None`` would give a different
+        split at every call, so it is refused).
 
     Returns
     -------
@@ -161,6 +165,10 @@ def load_digits(*, test_fraction: float = 0.25, seed: int = 0) -> Digits:
     >>> float(digits.X_train.min()), float(digits.X_train.max())
     (0.0, 1.0)
     """
+    fraction = check_real(
+        "test_fraction", test_fraction, 0, 1, low_open=True, high_open=True
+    )
+    seed = check_int("seed", seed, 0)
     try:
         from sklearn import datasets  # type: ignore[import-untyped]
     except ImportError as error:
@@ -171,6 +179,6 @@ def load_digits(*, test_fraction: float = 0.25, seed: int = 0) -> Digits:
     bunch = datasets.load_digits()
     X = np.asarray(bunch.data, dtype=np.float64) / 16.0
     y = np.asarray(bunch.target, dtype=np.intp)
-    train, test = stratified_split(y, test_fraction, rng=np.random.default_rng(seed))
+    train, test = stratified_split(y, fraction, rng=np.random.default_rng(seed))
     Y = one_hot(y, 10)
     return Digits(X[train], y[train], Y[train], X[test], y[test], Y[test])

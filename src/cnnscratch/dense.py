@@ -16,7 +16,13 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import FloatArray, check_array, check_positive_int
+from ._validate import (
+    FloatArray,
+    check_array,
+    check_cache,
+    check_entries,
+    check_positive_int,
+)
 from .activations import sigmoid, sigmoid_derivative
 
 
@@ -75,7 +81,9 @@ def jacobian_z_wrt_b(n_out: int) -> FloatArray:
     array([[1., 0.],
            [0., 1.]])
     """
-    return np.eye(check_positive_int("n_out", n_out))
+    n_out = check_positive_int("n_out", n_out)
+    check_entries("n_out", (n_out, n_out))
+    return np.eye(n_out)
 
 
 def jacobian_z_wrt_W(x: ArrayLike, n_out: int) -> FloatArray:
@@ -101,7 +109,9 @@ def jacobian_z_wrt_W(x: ArrayLike, n_out: int) -> FloatArray:
            [0., 0.]])
     """
     x_ = check_array("x", x, ("n_in",))
-    eye = np.eye(check_positive_int("n_out", n_out))
+    n_out = check_positive_int("n_out", n_out)
+    check_entries("n_out", (n_out, n_out, x_.size))
+    eye = np.eye(n_out)
     return eye[:, :, None] * x_[None, None, :]
 
 
@@ -132,7 +142,9 @@ def flatten_weight_jacobian(T: ArrayLike) -> FloatArray:
 
 def jacobian_a_wrt_z(W: ArrayLike, x: ArrayLike, b: ArrayLike) -> FloatArray:
     """∂a/∂z = diag(σ′(W x + b)), shape (n_out, n_out) (eq. (1.12))."""
-    return np.diag(sigmoid_derivative(affine(W, x, b)))
+    z = affine(W, x, b)
+    check_entries("W", (z.size, z.size))
+    return np.diag(sigmoid_derivative(z))
 
 
 def jacobian_a_wrt_W(W: ArrayLike, x: ArrayLike, b: ArrayLike) -> FloatArray:
@@ -157,6 +169,7 @@ def jacobian_a_wrt_W(W: ArrayLike, x: ArrayLike, b: ArrayLike) -> FloatArray:
     array([[0.25, 0.5 ]])
     """
     W_, x_, b_ = _layer(W, x, b)
+    check_entries("W", (W_.shape[0], W_.size))
     return np.kron(x_[None, :], jacobian_a_wrt_z(W_, x_, b_))
 
 
@@ -258,7 +271,7 @@ def dense_backward(
     >>> dW, db
     (array([[4., 6.]]), array([2.]))
     """
-    X, W = cache
+    X, W = check_cache(cache, DenseCache, "dense_forward", {"X": 2, "W": 2})
     dZ_ = check_array(
         "dZ", dZ, ("N", "n_out"), N=(X.shape[0], "X"), n_out=(W.shape[0], "W")
     )

@@ -15,18 +15,22 @@ from typing import Literal
 
 import numpy as np
 
-from ._validate import FloatArray, check_positive_int
+from ._validate import FloatArray, check_entries, check_positive_int, check_rng
 
 Init = Literal["he", "xavier"]
 
 
-def _fans(shape: Sequence[int]) -> tuple[int, int]:
+def _fans(shape: Sequence[int], rng: object) -> tuple[int, int]:
+    if not isinstance(shape, Sequence) or isinstance(shape, str):
+        raise ValueError(f"shape is {shape!r}; expected a tuple of ints")
     if len(shape) < 2:
         raise ValueError(
             f"shape has {len(shape)} axes; expected (n_out, n_in, ...) with at least 2"
         )
-    for size in shape:
-        check_positive_int("shape entry", size)
+    for i, size in enumerate(shape):
+        check_positive_int(f"shape[{i}]", size)
+    check_entries("shape", shape)
+    check_rng("rng", rng)
     receptive = math.prod(shape[2:])
     return shape[1] * receptive, shape[0] * receptive
 
@@ -60,7 +64,7 @@ def xavier_uniform(shape: Sequence[int], *, rng: np.random.Generator) -> FloatAr
     >>> bool(abs(W.var() - 2 / 300) < 5e-4), bool(np.abs(W).max() <= np.sqrt(6 / 300))
     (True, True)
     """
-    fan_in, fan_out = _fans(shape)
+    fan_in, fan_out = _fans(shape, rng)
     limit = math.sqrt(6 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, size=tuple(shape))
 
@@ -92,7 +96,7 @@ def he_normal(shape: Sequence[int], *, rng: np.random.Generator) -> FloatArray:
     >>> bool(abs(W.std() - np.sqrt(2 / 100)) < 0.005)
     True
     """
-    fan_in, _ = _fans(shape)
+    fan_in, _ = _fans(shape, rng)
     return rng.normal(0.0, math.sqrt(2 / fan_in), size=tuple(shape))
 
 

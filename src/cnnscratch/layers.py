@@ -18,7 +18,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import FloatArray, check_like, check_positive_int, require_forward
+from ._validate import (
+    FloatArray,
+    check_any_shape,
+    check_choice,
+    check_entries,
+    check_like,
+    check_positive_int,
+    require_forward,
+)
 from .activations import (
     relu,
     relu_derivative,
@@ -73,8 +81,8 @@ class Dense:
     ) -> None:
         n_in = check_positive_int("n_in", n_in)
         n_out = check_positive_int("n_out", n_out)
-        if init not in INITIALISERS:
-            raise ValueError(f"init is {init!r}; expected 'he' or 'xavier'")
+        check_entries("n_out", (n_out, n_in), "a weight matrix")
+        check_choice("init", init, ("he", "xavier"))
         self.params: dict[str, FloatArray] = {
             "W": INITIALISERS[init]((n_out, n_in), rng=rng),
             "b": np.zeros(n_out),
@@ -92,7 +100,8 @@ class Dense:
     def backward(self, dY: FloatArray) -> FloatArray:
         """Fill ``grads`` with dW, db; return dX of shape (N, n_in)."""
         cache = require_forward(self._cache)
-        dX, self.grads["W"], self.grads["b"] = dense_backward(dY, cache)
+        dY_ = check_like("dY", dY, (cache.X.shape[0], cache.W.shape[0]), "the output")
+        dX, self.grads["W"], self.grads["b"] = dense_backward(dY_, cache)
         return dX
 
 
@@ -112,7 +121,7 @@ class _Elementwise:
 
     def forward(self, X: FloatArray) -> FloatArray:
         """A = σ(X), same shape as X."""
-        Z = np.asarray(X)
+        Z = check_any_shape("X", X)
         A = self._function(Z)
         self._cache = (Z, A)
         return A
@@ -238,6 +247,7 @@ class Conv2D:
         as_pair("padding", padding, minimum=0)
         as_pair("dilation", dilation, minimum=1)
         shape = (C_out, C_in, KH, KW)
+        check_entries("out_channels", shape, "a kernel")
         self.params: dict[str, FloatArray] = {
             "W": he_normal(shape, rng=rng),
             "b": np.zeros(C_out),
@@ -328,4 +338,6 @@ class Flatten:
 
     def backward(self, dY: FloatArray) -> FloatArray:
         """dY (N, C·H·W) reshaped back to the input's (N, C, H, W)."""
-        return flatten_backward(dY, require_forward(self._shape))
+        N, C, H, W = require_forward(self._shape)
+        dY_ = check_like("dY", dY, (N, C * H * W), "the output")
+        return flatten_backward(dY_, (N, C, H, W))

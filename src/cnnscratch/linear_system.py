@@ -7,12 +7,16 @@ Vectors are 1-D arrays: ``x`` has shape ``(n,)``, ``b`` shape ``(m,)`` and
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import FloatArray, check_array, check_positive, check_positive_int
+from ._validate import FloatArray, check_array, check_int, check_positive
+
+#: Upper bound on ``gradient_descent``'s ``max_steps`` (ten million updates).
+MAX_STEPS = 10**7
 
 
 def _system(
@@ -102,14 +106,35 @@ def stability_limit(A: ArrayLike) -> float:
     when |1 − γλ| < 1 for every eigenvalue λ of H, that is when
     γ < 2 / λ_max(2 AᵀA) (eq. (1.8)).
 
+    Parameters
+    ----------
+    A : ndarray, shape (m, n)
+
+    Returns
+    -------
+    float
+        2 / λ_max(2 AᵀA); ``inf`` when A is zero (F is then constant and
+        every step size is stable).
+
     Examples
     --------
     >>> round(stability_limit([[4, 2], [3, 8]]), 4)
     0.0118
+    >>> stability_limit([[0.0]])
+    inf
     """
-    A_ = check_array("A", A, ("m", "n"))
-    lam_max = float(np.linalg.eigvalsh(2 * A_.T @ A_)[-1])
-    return 2.0 / lam_max
+    A_ = check_array("A", A, ("m", "n")).astype(np.float64)
+    largest = float(np.max(np.abs(A_)))
+    if largest == 0.0:
+        return math.inf
+    # λ_max scales with the square of A: compute it for A / 2^e (an exact
+    # rescaling, entries at most 1) so that 2 AᵀA can neither overflow nor
+    # underflow, then scale the limit back by 2^(2e).
+    exponent = math.frexp(largest)[1]
+    B = np.ldexp(A_, -exponent)
+    lam_max = float(np.linalg.eigvalsh(2 * B.T @ B)[-1])
+    with np.errstate(over="ignore", under="ignore"):
+        return float(np.ldexp(2.0 / lam_max, -2 * exponent))
 
 
 @dataclass(frozen=True)
@@ -180,8 +205,20 @@ def gradient_descent(
     x = check_array("x0", x0, ("n",), n=(A_.shape[1], "A")).astype(np.float64)
     gamma = check_positive("learning_rate", learning_rate)
     tol = check_positive("tol", tol)
-    max_steps = check_positive_int("max_steps", max_steps)
+    max_steps = check_int("max_steps", max_steps, 1, MAX_STEPS)
 
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported
+        return _descend(A_, b_, x, gamma, tol, max_steps)
+
+
+def _descend(
+    A_: FloatArray,
+    b_: FloatArray,
+    x: NDArray[np.float64],
+    gamma: float,
+    tol: float,
+    max_steps: int,
+) -> DescentResult:
     def F(v: NDArray[np.float64]) -> float:
         r = A_ @ v - b_
         return float(r @ r)

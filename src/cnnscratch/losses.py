@@ -22,8 +22,25 @@ def _pair(name: str, value: ArrayLike, Y: ArrayLike) -> tuple[FloatArray, FloatA
 
 
 def _check_positive_probabilities(P: FloatArray) -> None:
-    if np.any(P <= 0):
-        raise ValueError("P has entries <= 0; expected probabilities > 0")
+    if np.any(P <= 0) or np.any(P > 1):
+        raise ValueError("P has entries <= 0 or > 1; expected probabilities in (0, 1]")
+
+
+def _check_targets(Y: FloatArray, *, rows_sum_to_one: bool, name: str = "Y") -> None:
+    """Targets are probabilities: entries >= 0 and, where asked, rows summing to 1."""
+    if np.any(Y < 0):
+        raise ValueError(
+            f"{name} (shape {Y.shape}) has a negative entry; expected one-hot rows "
+            "or rows of probabilities"
+        )
+    if rows_sum_to_one:
+        sums = Y.sum(axis=1)
+        if not np.allclose(sums, 1.0):
+            row = int(np.argmax(~np.isclose(sums, 1.0)))
+            raise ValueError(
+                f"{name} (shape {Y.shape}) has row {row} summing to {sums[row]}; "
+                "expected every row to sum to 1 (one-hot or probabilities)"
+            )
 
 
 def mse(Y_hat: ArrayLike, Y: ArrayLike) -> float:
@@ -105,9 +122,15 @@ def log_softmax(Z: ArrayLike) -> FloatArray:
     >>> log_softmax([[1e4, 0.0]])
     array([[     0., -10000.]])
     """
-    Z_ = check_array("Z", Z, ("N", "K"))
-    m = Z_.max(axis=1, keepdims=True)
-    shifted = Z_ - m
+    return _log_softmax(check_array("Z", Z, ("N", "K")))
+
+
+def _log_softmax(Z: FloatArray) -> FloatArray:
+    m = Z.max(axis=1, keepdims=True)
+    # Z - m can pass float64's range (1e308 - (-1e308)); the true log-probability
+    # is then below -1.7e308 and -inf is its correctly rounded value.
+    with np.errstate(over="ignore"):
+        shifted = Z - m
     log_S: FloatArray = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
     return log_S
 
@@ -143,6 +166,7 @@ def cross_entropy(P: ArrayLike, Y: ArrayLike) -> float:
     """
     P_, Y_ = _pair("P", P, Y)
     _check_positive_probabilities(P_)
+    _check_targets(Y_, rows_sum_to_one=False)
     return float(-np.sum(Y_ * np.log(P_)) / P_.shape[0])
 
 
@@ -169,6 +193,7 @@ def cross_entropy_gradient(P: ArrayLike, Y: ArrayLike) -> FloatArray:
     """
     P_, Y_ = _pair("P", P, Y)
     _check_positive_probabilities(P_)
+    _check_targets(Y_, rows_sum_to_one=False)
     dP: FloatArray = -Y_ / (P_.shape[0] * P_)
     return dP
 
@@ -177,7 +202,11 @@ def softmax_cross_entropy(Z: ArrayLike, Y: ArrayLike) -> float:
     """Softmax followed by cross-entropy, from logits, in log-sum-exp form.
 
     L = (1/N) Σ_n (logsumexp(z_n) − Σ_k y_nk z_nk) for rows of Y that sum
-    to 1 (one-hot labels). Finite for logits of any finite size.
+    to 1 (one-hot labels). Exact for logits of any finite size: a class with
+    y_nk = 0 contributes nothing, however small its probability, so the loss
+    is ``inf`` only when the true loss itself is beyond float64's range
+    (target mass on a class whose logit trails the largest by more than
+    about 1.8e308).
 
     Parameters
     ----------
@@ -190,6 +219,12 @@ def softmax_cross_entropy(Z: ArrayLike, Y: ArrayLike) -> float:
     -------
     L : float
 
+    Raises
+    ------
+    ValueError
+        If the shapes differ, an entry is not finite, or Y has a negative
+        entry or a row that does not sum to 1.
+
     Notes
     -----
     Part 2, eq. (2.12). Equals ``torch.nn.functional.cross_entropy``
@@ -201,7 +236,11 @@ def softmax_cross_entropy(Z: ArrayLike, Y: ArrayLike) -> float:
     10000.0
     """
     Z_, Y_ = _pair("Z", Z, Y)
-    return float(-np.sum(Y_ * log_softmax(Z_)) / Z_.shape[0])
+    _check_targets(Y_, rows_sum_to_one=True)
+    log_S = _log_softmax(Z_)
+    hit = Y_ != 0  # 0 · log(0) is 0 here, not nan
+    with np.errstate(over="ignore"):
+        return float(-np.sum(Y_[hit] * log_S[hit]) / Z_.shape[0])
 
 
 def softmax_cross_entropy_gradient(Z: ArrayLike, Y: ArrayLike) -> FloatArray:
@@ -225,7 +264,8 @@ def softmax_cross_entropy_gradient(Z: ArrayLike, Y: ArrayLike) -> FloatArray:
     Raises
     ------
     ValueError
-        If a row of Y does not sum to 1: P − Y is then not the gradient.
+        If Y has a negative entry or a row that does not sum to 1: P − Y is
+        then not the gradient.
 
     Notes
     -----
@@ -237,14 +277,7 @@ def softmax_cross_entropy_gradient(Z: ArrayLike, Y: ArrayLike) -> FloatArray:
     array([[-0.5,  0.5]])
     """
     Z_, Y_ = _pair("Z", Z, Y)
-    sums = Y_.sum(axis=1)
-    off = np.abs(sums - 1.0) > 1e-5 + 1e-8  # np.isclose's default tolerances
-    if off.any():
-        row = int(np.argmax(off))
-        raise ValueError(
-            f"Y (shape {Y_.shape}) has row {row} summing to {sums[row]}; "
-            "expected every row to sum to 1 (one-hot or probabilities)"
-        )
-    P = np.exp(log_softmax(Z_))
+    _check_targets(Y_, rows_sum_to_one=True)
+    P = np.exp(_log_softmax(Z_))
     dZ: FloatArray = (P - Y_) / Z_.shape[0]
     return dZ

@@ -12,8 +12,10 @@ place and which ``np.savez(path, **model.parameters())`` saves as they are.
 
 from __future__ import annotations
 
+import copy
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -22,9 +24,18 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validate import (
     FloatArray,
+    NonFiniteError,
+    check_any_shape,
     check_array,
+    check_callable,
+    check_choice,
+    check_entries,
+    check_int,
+    check_labels,
     check_like,
+    check_parameter,
     check_positive_int,
+    check_rng,
 )
 from .init import Init
 from .layers import (
@@ -36,7 +47,11 @@ from .layers import (
     Sigmoid,
     Tanh,
 )
-from .losses import softmax_cross_entropy, softmax_cross_entropy_gradient
+from .losses import (
+    _check_targets,
+    softmax_cross_entropy,
+    softmax_cross_entropy_gradient,
+)
 
 IntArray = NDArray[np.intp]
 
@@ -92,11 +107,26 @@ class Sequential:
     """
 
     def __init__(self, layers: Sequence[Layer]) -> None:
+        if not isinstance(layers, Sequence) or isinstance(layers, str):
+            raise ValueError(
+                f"layers is a {type(layers).__name__}; expected a list of layers"
+            )
+        for i, layer in enumerate(layers):
+            missing = [
+                attribute
+                for attribute in ("params", "grads", "forward", "backward")
+                if not hasattr(layer, attribute)
+            ]
+            if missing:
+                raise ValueError(
+                    f"layers[{i}] is a {type(layer).__name__} without "
+                    f"{', '.join(missing)}; expected a layer (see cnnscratch.layers)"
+                )
         self.layers = list(layers)
 
     def forward(self, X: ArrayLike) -> FloatArray:
         """Run every layer in order; returns the last layer's output."""
-        out = np.asarray(X)
+        out = check_any_shape("X", X)
         for layer in self.layers:
             out = layer.forward(out)
         return out
@@ -106,7 +136,7 @@ class Sequential:
 
         Returns the gradient with respect to the model's input.
         """
-        grad = np.asarray(dY)
+        grad = check_any_shape("dY", dY)
         for layer in reversed(self.layers):
             grad = layer.backward(grad)
         return grad
@@ -135,14 +165,22 @@ class Sequential:
         array is checked before any parameter changes.
         """
         params = self.parameters()
+        if not isinstance(arrays, Mapping):
+            raise ValueError(
+                f"arrays is a {type(arrays).__name__}; expected a dict of name -> array"
+            )
         if set(arrays) != set(params):
             raise ValueError(
-                f"arrays has keys {sorted(arrays)}; expected {sorted(params)}"
+                f"arrays has keys {sorted(arrays, key=str)}; expected {sorted(params)}"
             )
         checked = {
-            name: check_like(name, arrays[name], param.shape, "the model")
+            name: check_like(
+                f"arrays[{name!r}]", arrays[name], param.shape, "the model"
+            )
             for name, param in params.items()
         }
+        for name, param in params.items():  # every array writable before any write
+            check_parameter(f"model parameter {name!r}", param)
         for name, param in params.items():
             param[...] = checked[name]
 
@@ -176,17 +214,20 @@ def mlp(
     >>> [type(layer).__name__ for layer in model.layers]
     ['Dense', 'ReLU', 'Dense']
     """
+    if not isinstance(sizes, Sequence | np.ndarray) or isinstance(sizes, str):
+        raise ValueError(f"sizes is {sizes!r}; expected a list of layer sizes")
     if len(sizes) < 2:
         raise ValueError(f"sizes has {len(sizes)} entries; expected at least 2")
+    sizes = [check_positive_int(f"sizes[{i}]", n) for i, n in enumerate(sizes)]
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        check_entries(f"sizes[{i + 1}]", (n_out, n_in))
+    check_rng("rng", rng)
     kinds: dict[str, tuple[type[ReLU | Tanh | Sigmoid], Init]] = {
         "relu": (ReLU, "he"),
         "tanh": (Tanh, "xavier"),
         "sigmoid": (Sigmoid, "xavier"),
     }
-    if activation not in kinds:
-        raise ValueError(
-            f"activation is {activation!r}; expected 'relu', 'tanh' or 'sigmoid'"
-        )
+    check_choice("activation", activation, ("relu", "tanh", "sigmoid"))
     act, init = kinds[activation]
     layers: list[Layer] = []
     for n_in, n_out in itertools.pairwise(sizes):
@@ -211,6 +252,8 @@ def digits_cnn(*, rng: np.random.Generator, filters: int = 16) -> Sequential:
     {'0.W': (16, 1, 3, 3), '0.b': (16,), '4.W': (10, 256), '4.b': (10,)}
     """
     filters = check_positive_int("filters", filters)
+    check_entries("filters", (10, filters * 4 * 4))
+    check_rng("rng", rng)
     return Sequential(
         [
             Conv2D(1, filters, 3, padding=1, rng=rng),
@@ -244,9 +287,74 @@ def minibatches(
     [4, 4, 2]
     """
     n_samples = check_positive_int("n_samples", n_samples)
+    check_entries("n_samples", (n_samples,))
     batch_size = check_positive_int("batch_size", batch_size)
+    check_rng("rng", rng)
     order = rng.permutation(n_samples)
     return [order[i : i + batch_size] for i in range(0, n_samples, batch_size)]
+
+
+#: The most epochs :func:`fit` accepts (a typo such as ``10**9`` would never end).
+MAX_EPOCHS = 10**6
+#: :func:`fit` stops when a batch loss grows past this factor of the first
+#: step's loss (or of 1, if that is smaller): a run that far off has diverged.
+DIVERGENCE_FACTOR = 1e6
+
+
+class DivergenceError(NonFiniteError):
+    """Training diverged: a loss, gradient or parameter left float64's range.
+
+    Raised by :func:`train_step` (``step`` is None) and :func:`fit` (``step``
+    is the 1-based number of the step that diverged). The usual cure is a
+    smaller learning rate.
+    """
+
+    def __init__(self, message: str, step: int | None = None) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+def _check_model(model: object) -> Sequential:
+    """A Sequential whose parameters are all finite."""
+    if not isinstance(model, Sequential):
+        raise ValueError(
+            f"model is a {type(model).__name__}; expected a Sequential "
+            "(mlp, digits_cnn or Sequential([...]))"
+        )
+    for name, param in model.parameters().items():
+        check_any_shape(f"model parameter {name!r}", param)
+    return model
+
+
+def _check_optimizer(optimizer: object) -> Optimizer:
+    if not callable(getattr(optimizer, "step", None)):
+        raise ValueError(
+            f"optimizer is a {type(optimizer).__name__}; expected an optimiser "
+            "with a step(params, grads) method (SGD or Adam)"
+        )
+    return optimizer  # type: ignore[return-value]
+
+
+def _check_batch(
+    model: Sequential, X: ArrayLike, Y: ArrayLike, names: tuple[str, str]
+) -> tuple[FloatArray, FloatArray]:
+    """A finite batch X (N, ...) and one-hot-like Y (N, K) that fit the model.
+
+    The model's output size is read from one forward pass of the first sample.
+    """
+    X_ = check_any_shape(names[0], X, min_ndim=2)
+    Y_ = check_array(names[1], Y, ("N", "K"), N=(X_.shape[0], names[0]))
+    for name, param in model.parameters().items():  # updatable, before any step
+        check_parameter(f"model parameter {name!r}", param)
+    with np.errstate(over="ignore", invalid="ignore"):
+        K = model.forward(X_[:1]).shape[-1]
+    if Y_.shape[1] != K:
+        raise ValueError(
+            f"{names[1]} has shape {Y_.shape}; expected (N, K) with K = {K} "
+            "to match logits"
+        )
+    _check_targets(Y_, rows_sum_to_one=True, name=names[1])
+    return X_, Y_
 
 
 def train_step(
@@ -272,6 +380,14 @@ def train_step(
     loss : float
         The batch loss *before* the update.
 
+    Raises
+    ------
+    DivergenceError
+        If the logits, the loss, a gradient or the update leaves float64's
+        range; the parameters are then unchanged.
+    ValueError
+        If an argument is malformed.
+
     Examples
     --------
     >>> import numpy as np
@@ -283,11 +399,32 @@ def train_step(
     >>> bool(losses[-1] < losses[0] / 10)
     True
     """
-    Z = model.forward(X)
-    Y_ = check_array("Y", Y, ("N", "K"), N=(Z.shape[0], "X"), K=(Z.shape[1], "logits"))
-    loss = softmax_cross_entropy(Z, Y_)
-    model.backward(softmax_cross_entropy_gradient(Z, Y_))
-    optimizer.step(model.parameters(), model.gradients())
+    model = _check_model(model)
+    optimizer = _check_optimizer(optimizer)
+    X_, Y_ = _check_batch(model, X, Y, ("X", "Y"))
+    return _train_step(model, optimizer, X_, Y_)
+
+
+def _train_step(
+    model: Sequential, optimizer: Optimizer, X: FloatArray, Y: FloatArray
+) -> float:
+    # With finite inputs and parameters, a non-finite value anywhere below is
+    # an overflow: the run diverged. NumPy's warnings are replaced by one error.
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            Z = model.forward(X)
+            loss = softmax_cross_entropy(Z, Y)
+            if not np.isfinite(loss):
+                raise NonFiniteError("the loss is inf")
+            model.backward(softmax_cross_entropy_gradient(Z, Y))
+            for name, grad in model.gradients().items():
+                check_any_shape(f"gradient {name}", grad)
+            optimizer.step(model.parameters(), model.gradients())
+    except NonFiniteError as error:
+        raise DivergenceError(
+            f"loss became non-finite ({error}); the optimizer's learning rate "
+            "is likely too large"
+        ) from error
     return loss
 
 
@@ -310,7 +447,9 @@ def predict(model: Sequential, X: ArrayLike) -> IntArray:
     >>> predict(model, np.zeros((4, 3)))
     array([0, 0, 0, 0])
     """
-    labels: IntArray = np.argmax(model.forward(X), axis=1)
+    model = _check_model(model)
+    X_ = check_any_shape("X", X, min_ndim=2)
+    labels: IntArray = np.argmax(model.forward(X_), axis=1)
     return labels
 
 
@@ -322,10 +461,17 @@ def accuracy(model: Sequential, X: ArrayLike, labels: ArrayLike) -> float:
     model : Sequential
     X : ndarray, shape (N, ...)
     labels : ndarray of int, shape (N,)
+        Integers in ``range(K)``, K the number of logits.
 
     Returns
     -------
     accuracy : float in [0, 1]
+
+    Raises
+    ------
+    ValueError
+        If a label is not an integer in ``range(K)`` (``nan``, ``1.5``, ``-1``
+        and ``"3"`` are not labels), or the shapes differ.
 
     Examples
     --------
@@ -334,13 +480,16 @@ def accuracy(model: Sequential, X: ArrayLike, labels: ArrayLike) -> float:
     >>> accuracy(model, np.zeros((4, 3)), [0, 0, 1, 1])
     0.5
     """
-    predicted = predict(model, X)
-    labels_ = np.asarray(labels)
-    if labels_.shape != predicted.shape:
+    model = _check_model(model)
+    X_ = check_any_shape("X", X, min_ndim=2)
+    labels_ = check_labels("labels", labels)
+    if labels_.shape != (X_.shape[0],):
         raise ValueError(
-            f"labels has shape {labels_.shape}; expected {predicted.shape} to match X"
+            f"labels has shape {labels_.shape}; expected {(X_.shape[0],)} to match X"
         )
-    return float(np.mean(predicted == labels_))
+    logits = model.forward(X_)
+    check_labels("labels", labels_, logits.shape[1])
+    return float(np.mean(np.argmax(logits, axis=1) == labels_))
 
 
 @dataclass
@@ -400,6 +549,18 @@ def fit(
     -------
     history : History
 
+    Raises
+    ------
+    ValueError
+        If any argument is malformed (checked before the first step, the
+        validation set included).
+    DivergenceError
+        If a loss becomes non-finite or grows past :data:`DIVERGENCE_FACTOR`
+        times its start.
+
+    Either way the model, the optimiser's state and ``rng`` are restored to
+    what they were before the call: a failed ``fit`` changes nothing.
+
     Examples
     --------
     >>> import numpy as np
@@ -412,20 +573,108 @@ def fit(
     >>> len(history.step_loss), history.epoch_accuracy[-1] > 0.9
     (100, True)
     """
-    X_ = np.asarray(X)
-    Y_ = check_array("Y", Y, ("N", "K"), N=(X_.shape[0], "X"))
-    epochs = check_positive_int("epochs", epochs)
+    model = _check_model(model)
+    optimizer = _check_optimizer(optimizer)
+    X_, Y_ = _check_batch(model, X, Y, ("X", "Y"))
+    epochs = check_int("epochs", epochs, 1, MAX_EPOCHS)
+    batch_size = check_positive_int("batch_size", batch_size)
+    rng = check_rng("rng", rng)
+    if on_step is not None:
+        check_callable("on_step", on_step)
+    val: tuple[FloatArray, FloatArray] | None = None
+    if validation is not None:
+        if not isinstance(validation, tuple | list) or len(validation) != 2:
+            raise ValueError(
+                f"validation is a {type(validation).__name__}; expected a pair "
+                "(X_val, Y_val)"
+            )
+        X_val = check_any_shape("validation[0]", validation[0], min_ndim=2)
+        if X_val.shape[1:] != X_.shape[1:]:
+            raise ValueError(
+                f"validation[0] has shape {X_val.shape}; expected "
+                f"(N_val, {', '.join(map(str, X_.shape[1:]))}) to match X"
+            )
+        val = _check_batch(
+            model, X_val, validation[1], ("validation[0]", "validation[1]")
+        )
+    with _rolled_back_on_error(model, optimizer, rng):
+        return _fit(model, optimizer, X_, Y_, epochs, batch_size, rng, val, on_step)
+
+
+@contextmanager
+def _rolled_back_on_error(
+    model: Sequential, optimizer: Optimizer, rng: np.random.Generator
+) -> Iterator[None]:
+    """All or nothing: if training fails, restore the model, optimiser and rng.
+
+    A KeyboardInterrupt keeps the progress made so far.
+    """
+    params = {name: p.copy() for name, p in model.parameters().items()}
+    state = copy.deepcopy(vars(optimizer)) if hasattr(optimizer, "__dict__") else None
+    rng_state = rng.bit_generator.state
+    try:
+        yield
+    except Exception:
+        for name, p in model.parameters().items():
+            p[...] = params[name]
+        if state is not None:
+            vars(optimizer).clear()
+            vars(optimizer).update(state)
+        rng.bit_generator.state = rng_state
+        raise
+
+
+def _fit(
+    model: Sequential,
+    optimizer: Optimizer,
+    X_: FloatArray,
+    Y_: FloatArray,
+    epochs: int,
+    batch_size: int,
+    rng: np.random.Generator,
+    validation: tuple[FloatArray, FloatArray] | None,
+    on_step: Callable[[float], None] | None,
+) -> History:
     history = History()
-    for _ in range(epochs):
+    labels = Y_.argmax(axis=1)
+    for epoch in range(1, epochs + 1):
         for batch in minibatches(X_.shape[0], batch_size, rng=rng):
-            loss = train_step(model, optimizer, X_[batch], Y_[batch])
+            step = len(history.step_loss) + 1
+            try:
+                loss = _train_step(model, optimizer, X_[batch], Y_[batch])
+            except DivergenceError as error:
+                raise DivergenceError(
+                    f"loss became non-finite at step {step} (epoch {epoch}); the "
+                    "optimizer's learning rate is likely too large",
+                    step,
+                ) from error
+            if loss > DIVERGENCE_FACTOR * max([*history.step_loss[:1], 1.0]):
+                raise DivergenceError(
+                    f"loss grew to {loss:.3g} at step {step} (epoch {epoch}), "
+                    f"{DIVERGENCE_FACTOR:g} times its start; the optimizer's "
+                    "learning rate is likely too large",
+                    step,
+                )
             history.step_loss.append(loss)
             if on_step is not None:
                 on_step(loss)
-        history.epoch_loss.append(softmax_cross_entropy(model.forward(X_), Y_))
-        history.epoch_accuracy.append(accuracy(model, X_, Y_.argmax(axis=1)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            try:
+                Z = model.forward(X_)
+                history.epoch_loss.append(softmax_cross_entropy(Z, Y_))
+            except NonFiniteError as error:
+                raise DivergenceError(
+                    f"loss became non-finite after epoch {epoch}; the "
+                    "optimizer's learning rate is likely too large",
+                    len(history.step_loss),
+                ) from error
+        history.epoch_accuracy.append(float(np.mean(Z.argmax(axis=1) == labels)))
         if validation is not None:
-            X_val, Y_val = np.asarray(validation[0]), np.asarray(validation[1])
-            history.val_loss.append(softmax_cross_entropy(model.forward(X_val), Y_val))
-            history.val_accuracy.append(accuracy(model, X_val, Y_val.argmax(axis=1)))
+            X_val, Y_val = validation
+            with np.errstate(over="ignore", invalid="ignore"):
+                Z_val = model.forward(X_val)
+            history.val_loss.append(softmax_cross_entropy(Z_val, Y_val))
+            history.val_accuracy.append(
+                float(np.mean(Z_val.argmax(axis=1) == Y_val.argmax(axis=1)))
+            )
     return history

@@ -21,10 +21,13 @@ from numpy.typing import ArrayLike
 
 from ._validate import (
     FloatArray,
+    NonFiniteError,
     check_any_shape,
     check_like,
+    check_parameter,
     check_positive,
     check_positive_int,
+    check_real,
 )
 
 Params = Mapping[str, FloatArray]
@@ -35,10 +38,17 @@ def _like(name: str, value: ArrayLike, like: FloatArray) -> FloatArray:
 
 
 def _fraction(name: str, value: float) -> float:
-    number = float(value)
-    if not 0 <= number < 1:
-        raise ValueError(f"{name} must be in [0, 1); got {value!r}")
-    return number
+    return check_real(name, value, 0.0, 1.0, high_open=True)
+
+
+def _finite_update(name: str, *arrays: FloatArray) -> None:
+    """Refuse an update whose result overflowed (a learning rate too large)."""
+    for array in arrays:
+        if not np.all(np.isfinite(array)):
+            raise NonFiniteError(
+                f"lr: the update of {name} overflows float64; expected a "
+                "smaller learning rate or smaller gradients"
+            )
 
 
 def sgd_momentum_update(
@@ -87,8 +97,11 @@ def sgd_momentum_update(
     velocity_ = _like("velocity", velocity, param_)
     lr = check_positive("lr", lr)
     momentum = _fraction("momentum", momentum)
-    velocity_ = momentum * velocity_ + grad_
-    return param_ - lr * velocity_, velocity_
+    with np.errstate(over="ignore", invalid="ignore"):
+        velocity_ = momentum * velocity_ + grad_
+        new = param_ - lr * velocity_
+    _finite_update("param", new, velocity_)
+    return new, velocity_
 
 
 def adam_update(
@@ -148,24 +161,57 @@ def adam_update(
     grad_ = _like("grad", grad, param_)
     m_ = _like("m", m, param_)
     v_ = _like("v", v, param_)
+    if np.any(v_ < 0):
+        raise ValueError(
+            "v has a negative entry; expected second-moment estimates >= 0 "
+            "(averages of squared gradients)"
+        )
     t = check_positive_int("t", t)
     lr = check_positive("lr", lr)
     beta1 = _fraction("beta1", beta1)
     beta2 = _fraction("beta2", beta2)
     eps = check_positive("eps", eps)
-    m_ = beta1 * m_ + (1 - beta1) * grad_
-    v_ = beta2 * v_ + (1 - beta2) * grad_**2
-    m_hat = m_ / (1 - beta1**t)
-    v_hat = v_ / (1 - beta2**t)
-    return param_ - lr * m_hat / (np.sqrt(v_hat) + eps), m_, v_
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        m_ = beta1 * m_ + (1 - beta1) * grad_
+        v_ = beta2 * v_ + (1 - beta2) * grad_**2
+        m_hat = m_ / (1 - beta1**t)
+        v_hat = v_ / (1 - beta2**t)
+        new = param_ - lr * m_hat / (np.sqrt(v_hat) + eps)
+    _finite_update("param", new, m_, v_)
+    return new, m_, v_
 
 
-def _check_same_keys(params: Params, grads: Params) -> None:
+def _check_step_arguments(params: Params, grads: Params) -> None:
+    """Both dicts, the same keys, and every parameter updatable in place.
+
+    Checked before any update is computed, so that a step either updates
+    every parameter or none.
+    """
+    for name, value in (("params", params), ("grads", grads)):
+        if not isinstance(value, Mapping):
+            raise ValueError(
+                f"{name} is a {type(value).__name__}; expected a dict of name -> array"
+            )
     if set(params) != set(grads):
         raise ValueError(
-            f"grads has keys {sorted(grads)}; expected the keys of params "
-            f"{sorted(params)}"
+            f"grads has keys {sorted(grads, key=str)}; expected the keys of "
+            f"params {sorted(params, key=str)}"
         )
+    arrays = [
+        check_parameter(f"params[{name!r}]", value) for name, value in params.items()
+    ]
+    for i, a in enumerate(arrays):
+        for b in arrays[:i]:
+            if np.may_share_memory(a, b):
+                raise ValueError(
+                    "params holds two views of the same memory; expected one "
+                    "array per parameter"
+                )
+
+
+def _report(name: str, error: ValueError) -> ValueError:
+    """``error`` with the parameter's key in front, of the same class."""
+    return type(error)(f"params[{name!r}]: {error}")
 
 
 class SGD:
@@ -197,18 +243,29 @@ class SGD:
 
         All or nothing: every update is computed (and its inputs checked)
         before any parameter or velocity changes.
+
+        Raises
+        ------
+        ValueError
+            If the keys differ, a parameter is not a writeable float32/float64
+            array, a gradient does not fit its parameter, or an update
+            overflows; nothing has changed then.
         """
-        _check_same_keys(params, grads)
-        updates = {
-            name: sgd_momentum_update(
-                param,
-                grads[name],
-                self.velocity[name] if name in self.velocity else np.zeros_like(param),
-                lr=self.lr,
-                momentum=self.momentum,
-            )
-            for name, param in params.items()
-        }
+        _check_step_arguments(params, grads)
+        updates = {}
+        for name, param in params.items():
+            try:
+                updates[name] = sgd_momentum_update(
+                    param,
+                    grads[name],
+                    self.velocity[name]
+                    if name in self.velocity
+                    else np.zeros_like(param),
+                    lr=self.lr,
+                    momentum=self.momentum,
+                )
+            except ValueError as error:
+                raise _report(name, error) from None
         for name, (new, velocity) in updates.items():
             params[name][...] = new
             self.velocity[name] = velocity
@@ -255,23 +312,30 @@ class Adam:
 
         All or nothing: every update is computed (and its inputs checked)
         before any parameter, moment or the step count changes.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`SGD.step`; nothing has changed then.
         """
-        _check_same_keys(params, grads)
+        _check_step_arguments(params, grads)
         t = self.t + 1
-        updates = {
-            name: adam_update(
-                param,
-                grads[name],
-                self.m[name] if name in self.m else np.zeros_like(param),
-                self.v[name] if name in self.v else np.zeros_like(param),
-                t,
-                lr=self.lr,
-                beta1=self.beta1,
-                beta2=self.beta2,
-                eps=self.eps,
-            )
-            for name, param in params.items()
-        }
+        updates = {}
+        for name, param in params.items():
+            try:
+                updates[name] = adam_update(
+                    param,
+                    grads[name],
+                    self.m[name] if name in self.m else np.zeros_like(param),
+                    self.v[name] if name in self.v else np.zeros_like(param),
+                    t,
+                    lr=self.lr,
+                    beta1=self.beta1,
+                    beta2=self.beta2,
+                    eps=self.eps,
+                )
+            except ValueError as error:
+                raise _report(name, error) from None
         for name, (new, m, v) in updates.items():
             params[name][...] = new
             self.m[name], self.v[name] = m, v

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import FloatArray, check_array
+from ._validate import FloatArray, check_array, check_cache, is_int, short_repr
 from .conv import (
     ConvGeometry,
     IntOrPair,
@@ -87,6 +87,21 @@ def _pool_output(H: int, W: int, kernel: Pair, stride: Pair) -> Pair:
 
 
 def _check_upstream(dY: ArrayLike, cache: PoolCache) -> FloatArray:
+    check_cache(cache, PoolCache, "maxpool2d_forward or avgpool2d_forward")
+    _check_flatten_cache(
+        cache.X_shape, "cache.X_shape", "maxpool2d_forward or avgpool2d_forward"
+    )
+    for field in ("kernel", "stride"):
+        pair = getattr(cache, field)
+        if not (
+            isinstance(pair, tuple)
+            and len(pair) == 2
+            and all(is_int(n) and n >= 1 for n in pair)
+        ):
+            raise ValueError(
+                f"cache.{field} is {short_repr(pair)}; expected the PoolCache "
+                "that maxpool2d_forward or avgpool2d_forward returns"
+            )
     N, C, H, W = cache.X_shape
     OH, OW = _pool_output(H, W, cache.kernel, cache.stride)
     return check_array(
@@ -201,12 +216,50 @@ def maxpool2d_backward_loops(dY: ArrayLike, cache: PoolCache) -> FloatArray:
     return dX
 
 
+def _check_input_and_output(cache: PoolCache, out_shape: tuple[int, ...]) -> None:
+    """The fast path's cache: X of shape X_shape and Y of the output's shape."""
+    for field, shape in (("X", cache.X_shape), ("Y", out_shape)):
+        value = getattr(cache, field)
+        if not (
+            isinstance(value, np.ndarray)
+            and value.dtype.kind == "f"
+            and value.shape == tuple(shape)
+        ):
+            raise ValueError(
+                f"cache.{field} is {short_repr(value)}; expected the float array "
+                f"of shape {tuple(shape)} that maxpool2d_forward keeps"
+            )
+
+
+def _require_no_argmax(cache: PoolCache) -> None:
+    if cache.argmax is not None:
+        raise ValueError(
+            "cache holds an argmax; expected the cache of an average-pooling "
+            "forward pass"
+        )
+
+
 def _require_argmax(cache: PoolCache) -> NDArray[np.intp]:
     if cache.argmax is None:
         raise ValueError(
             "cache has no argmax; expected the cache of a max-pooling forward pass"
         )
-    return cache.argmax
+    argmax = cache.argmax
+    N, C, H, W = cache.X_shape
+    shape = (N, C, *_pool_output(H, W, cache.kernel, cache.stride))
+    taps = cache.kernel[0] * cache.kernel[1]
+    if (
+        not isinstance(argmax, np.ndarray)
+        or argmax.dtype.kind not in "iu"
+        or argmax.shape != shape
+        or argmax.min() < 0
+        or argmax.max() >= taps
+    ):
+        raise ValueError(
+            f"cache.argmax is {short_repr(argmax)}; expected the {shape} window "
+            "indices that maxpool2d_forward returns"
+        )
+    return argmax
 
 
 # ---------------------------------------------------------------------------
@@ -336,6 +389,7 @@ def maxpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
         argmax = _require_argmax(cache)
         taps = (argmax == t for t in range(KH * KW))
     else:
+        _check_input_and_output(cache, dY_.shape)
         taps = _first_maxima(cache.X, cache.Y, cache.kernel, cache.stride)
     # --8<-- [start:maxpool_fast_backward]
     dX = np.zeros(cache.X_shape, dtype=dY_.dtype)
@@ -425,6 +479,7 @@ def avgpool2d_backward_loops(dY: ArrayLike, cache: PoolCache) -> FloatArray:
            [1., 3., 2.]])
     """
     dY_ = _check_upstream(dY, cache)
+    _require_no_argmax(cache)
     (KH, KW), (sh, sw) = cache.kernel, cache.stride
     N, C, OH, OW = dY_.shape
     dX = np.zeros(cache.X_shape, dtype=dY_.dtype)
@@ -496,6 +551,7 @@ def avgpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
            [1., 1., 2., 2.]])
     """
     dY_ = _check_upstream(dY, cache)
+    _require_no_argmax(cache)
     KH, KW = cache.kernel
     OH, OW = dY_.shape[2:]
     share = dY_ / (KH * KW)
@@ -565,6 +621,23 @@ def flatten_backward(dZ: ArrayLike, cache: tuple[int, ...]) -> FloatArray:
     array([[0., 1.],
            [2., 3.]])
     """
-    N, C, H, W = cache
+    shape = _check_flatten_cache(cache)
+    N, C, H, W = shape
     dZ_ = check_array("dZ", dZ, ("N", "CHW"), N=(N, "X"), CHW=(C * H * W, "X"))
-    return dZ_.reshape(cache)
+    return dZ_.reshape(shape)
+
+
+def _check_flatten_cache(
+    cache: object, name: str = "cache", producer: str = "flatten_forward"
+) -> tuple[int, int, int, int]:
+    """``cache`` if it is the (N, C, H, W) shape :func:`flatten_forward` returns."""
+    if (
+        not isinstance(cache, tuple)
+        or len(cache) != 4
+        or not all(is_int(n) and n >= 1 for n in cache)
+    ):
+        raise ValueError(
+            f"{name} is {short_repr(cache)}; expected the (N, C, H, W) shape that "
+            f"{producer} returns"
+        )
+    return int(cache[0]), int(cache[1]), int(cache[2]), int(cache[3])

@@ -71,12 +71,11 @@ TIME_LIMIT = 5.0
 
 def get(name: str) -> Exercise:
     """The exercise called ``name``; a :class:`UsageError` naming them all if none."""
-    try:
+    if isinstance(name, str) and name in EXERCISES:
         return EXERCISES[name]
-    except KeyError:
-        raise UsageError(
-            f"no exercise named {name!r}; expected one of {', '.join(EXERCISES)}"
-        ) from None
+    raise UsageError(
+        f"no exercise named {name!r}; expected name to be one of {', '.join(EXERCISES)}"
+    )
 
 
 def check(

@@ -41,8 +41,11 @@ from ._core import (
 )
 
 
-class UsageError(Exception):
-    """The check could not start: a missing file, a syntax error, no function."""
+class UsageError(ValueError):
+    """The check could not start: a missing file, a syntax error, no function.
+
+    A :class:`ValueError`, like every refusal of the package's arguments.
+    """
 
 
 class _Loader:
