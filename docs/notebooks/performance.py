@@ -229,16 +229,14 @@ for dtype in ("float32", "float64"):
     display(table(["pass", "form", "time", "/ PyTorch", "peak memory"], rows))
 
 # %% [markdown]
-# - **Window columns and one product per image beat im2col's one big
-#   product.** Both copy every window once. The im2col matrix of the page
-#   puts one window per *row*, so the product's output comes out as
-#   $(N O_H O_W, C_\text{out})$ and must be transposed back to
-#   $(N, C_\text{out}, O_H, O_W)$; and it is filled window by window, six
-#   nested axes with a 3×3 patch innermost, which moves memory in tiny
-#   pieces. The fast path stores the same numbers transposed, one window per
-#   *column* of a per-image matrix, and fills it with one strided copy per
-#   kernel tap (whole rows at a time). Its products then write the output in
-#   its final layout, and the backward pass reuses the columns for
+# - **Window columns beat im2col's window rows.** Both copy every window
+#   once and run one product per pass. The im2col matrix of the page puts
+#   one window per *row*, so its product comes out as
+#   $(N O_H O_W, C_\text{out})$; and it is filled window by window, six
+#   nested axes with a small patch innermost, which moves memory in tiny
+#   pieces. The fast path stores the same numbers transposed, one window
+#   per *column*, and fills them with one strided copy per kernel tap
+#   (whole image rows at a time); the backward pass reuses the columns for
 #   $\partial L/\partial W$ instead of copying the windows a second time.
 # - **`einsum` on a window view is im2col in disguise.** The view itself
 #   costs nothing, but the contraction is carried out by `tensordot`, which

@@ -13,9 +13,10 @@
   (:func:`conv2d_input_gradient_flipped`): a full correlation of the dilated,
   padded upstream gradient with the flipped kernel (Part 3, eq. (3.6));
 * the **fast path** (:func:`conv2d_forward`, :func:`conv2d_backward`), which
-  the layers train with: the matrix form batched image by image, its window
-  columns kept for the backward pass, and the input gradient as a sum of
-  KH·KW shifted matrix products (Part 3, "The fast path").
+  the layers train with: the matrix form transposed, so each pass is one
+  matrix product over the whole batch, its window columns kept for the
+  backward pass, and the input gradient as a sum of KH·KW shifted matrix
+  products (Part 3, "The fast path").
 
 Shapes: images ``(N, C_in, H, W)``, kernels ``(C_out, C_in, KH, KW)``, biases
 ``(C_out,)``, outputs ``(N, C_out, OH, OW)``. Stride, padding and dilation are
@@ -243,9 +244,9 @@ class ConvCache(NamedTuple):
     X: FloatArray
     W: FloatArray
     geometry: ConvGeometry
-    #: The fast path's window columns, (N, C_in·KH·KW, OH·OW), kept from the
-    #: forward pass so the backward pass does not copy the windows again;
-    #: ``None`` from the loop and matrix forms.
+    #: The fast path's window columns, (C_in·KH·KW, N·OH·OW) = im2col(X)ᵀ,
+    #: kept from the forward pass so the backward pass does not copy the
+    #: windows again; ``None`` from the loop and matrix forms.
     cols: FloatArray | None = None
 
 
@@ -267,7 +268,7 @@ def _check_upstream(dY: ArrayLike, cache: ConvCache) -> FloatArray:
             "ConvCache that conv2d_forward returns"
         )
     _, (OH, OW) = _geometry(X.shape, (W.shape[2], W.shape[3]), *g)
-    columns = (X.shape[0], W.shape[1] * W.shape[2] * W.shape[3], OH * OW)
+    columns = (W.shape[1] * W.shape[2] * W.shape[3], X.shape[0] * OH * OW)
     if cache.cols is not None and (
         not isinstance(cache.cols, np.ndarray) or cache.cols.shape != columns
     ):
@@ -679,25 +680,24 @@ def conv2d_backward_im2col(
 def _window_columns(
     X: FloatArray, kernel: Pair, g: ConvGeometry, out: Pair
 ) -> FloatArray:
-    """Every receptive field of each image as a column: (N, C·KH·KW, OH·OW).
+    """Every receptive field of the batch as a column: (C·KH·KW, N·OH·OW).
 
-    The same numbers as :func:`im2col`, laid out image by image and
-    transposed, so that the forward pass is one matrix product per image
-    with the output already in (N, C_out, OH, OW) order. It is filled with
-    one strided copy per kernel tap (u, v), each a block of whole rows, which
-    is far cheaper than copying window by window.
+    Exactly ``im2col(X).T``: column ``(n·OH + i)·OW + j`` is the window that
+    output pixel (i, j) of image n reads. It is filled with one strided copy
+    per kernel tap (u, v), each a block of whole image rows, which is far
+    cheaper than copying window by window, and laid out so that each pass
+    of the layer is a single matrix product over the whole batch.
     """
     N, C = X.shape[:2]
     (KH, KW), (OH, OW) = kernel, out
-    if (KH, KW) == (1, 1) and g.stride == (1, 1) and g.padding == (0, 0):
-        return X.reshape(N, C, OH * OW)  # a 1x1 kernel reads every pixel once
     Xp = _pad(X, g.padding) if g.padding != (0, 0) else X
-    cols = np.empty((N, C, KH, KW, OH, OW), dtype=X.dtype)
+    by_channel = Xp.transpose(1, 0, 2, 3)  # (C, N, H, W), a view
+    cols = np.empty((C, KH, KW, N, OH, OW), dtype=X.dtype)
     for u in range(KH):
         for v in range(KW):
             rows, columns = _tap_slices(u, v, out, g.stride, g.dilation)
-            cols[:, :, u, v] = Xp[:, :, rows, columns]
-    return cols.reshape(N, C * KH * KW, OH * OW)
+            cols[:, u, v] = by_channel[:, :, rows, columns]
+    return cols.reshape(C * KH * KW, N * OH * OW)
 
 
 def conv2d_forward(
@@ -711,10 +711,10 @@ def conv2d_forward(
 ) -> tuple[FloatArray, ConvCache]:
     """Convolution layer forward pass, the fast path the layers use.
 
-    Per image n, Y[n] = Wmat · cols[n] + b, where cols[n] (C_in·KH·KW,
-    OH·OW) holds one receptive field per column: the matrix form of eq.
-    (3.7), transposed and batched so no reshuffle of the output is needed.
-    Float32 inputs stay float32 throughout.
+    Yᵀ = Wmat · cols + b, where cols = im2col(X)ᵀ (C_in·KH·KW, N·OH·OW)
+    holds one receptive field per column: the matrix form of eq. (3.7),
+    transposed, one product for the whole batch. Float32 inputs stay
+    float32 throughout.
 
     Parameters
     ----------
@@ -755,12 +755,13 @@ def conv2d_forward(
     k = (W_.shape[2], W_.shape[3])
     g, (OH, OW) = _geometry(X_.shape, k, stride, padding, dilation)
     # --8<-- [start:conv2d_fast]
-    cols = _window_columns(X_, k, g, (OH, OW))  # (N, C_in·KH·KW, OH·OW)
+    cols = _window_columns(X_, k, g, (OH, OW))  # (C_in·KH·KW, N·OH·OW)
     W_mat = W_.reshape(W_.shape[0], -1)  # (C_out, C_in·KH·KW)
-    Y = np.matmul(W_mat, cols)  # (N, C_out, OH·OW): one product per image
-    Y += b_[:, None]
+    Y_t = W_mat @ cols  # (C_out, N·OH·OW): one product for the whole batch
+    Y_t += b_[:, None]
+    Y = Y_t.reshape(-1, X_.shape[0], OH, OW).transpose(1, 0, 2, 3)
     # --8<-- [end:conv2d_fast]
-    return Y.reshape(X_.shape[0], -1, OH, OW), ConvCache(X_, W_, g, cols)
+    return np.ascontiguousarray(Y), ConvCache(X_, W_, g, cols)
 
 
 def conv2d_backward(
@@ -768,8 +769,8 @@ def conv2d_backward(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Gradients of a scalar loss through a convolution, the fast path.
 
-    dW and db as in the matrix form, one product per image with the window
-    columns the forward pass kept; dX as a sum of KH·KW shifted products:
+    dW and db as in the matrix form, one product with the window columns
+    the forward pass kept; dX as a sum of KH·KW shifted products:
     tap (u, v) sends W[:, :, u, v]ᵀ dY to the input pixels it read, which is
     eq. (3.3) with the sum over taps taken last.
 
@@ -813,20 +814,20 @@ def conv2d_backward(
     if cols is None:
         cols = _window_columns(X, (KH, KW), g, (OH, OW))
     # --8<-- [start:conv2d_fast_backward]
-    dY3 = dY_.reshape(N, C_out, OH * OW)
-    db = dY3.sum(axis=(0, 2))
-    dW = np.matmul(dY3, cols.transpose(0, 2, 1)).sum(axis=0).reshape(W.shape)
-    (ph, pw), dtype = g.padding, np.result_type(dY3, W)
-    dXp = np.zeros((N, C_in, H + 2 * ph, W_in + 2 * pw), dtype=dtype)
+    dY_t = dY_.transpose(1, 0, 2, 3).reshape(C_out, -1)  # (C_out, N·OH·OW)
+    db = dY_t.sum(axis=1)
+    dW = (dY_t @ cols.T).reshape(W.shape)
+    (ph, pw), dtype = g.padding, np.result_type(dY_t, W)
+    dXp = np.zeros((C_in, N, H + 2 * ph, W_in + 2 * pw), dtype=dtype)  # by channel
     W_taps = np.ascontiguousarray(W.transpose(2, 3, 1, 0))  # (KH, KW, C_in, C_out)
     for u in range(KH):
         for v in range(KW):
             rows, columns = _tap_slices(u, v, (OH, OW), g.stride, g.dilation)
-            tap = np.matmul(W_taps[u, v], dY3)  # (N, C_in, OH·OW)
-            dXp[:, :, rows, columns] += tap.reshape(N, C_in, OH, OW)  # windows overlap
-    dX = dXp[:, :, ph : ph + H, pw : pw + W_in]
+            tap = W_taps[u, v] @ dY_t  # (C_in, N·OH·OW)
+            dXp[:, :, rows, columns] += tap.reshape(C_in, N, OH, OW)  # overlaps add
+    dX = dXp[:, :, ph : ph + H, pw : pw + W_in].transpose(1, 0, 2, 3)
     # --8<-- [end:conv2d_fast_backward]
-    return dX, dW, db
+    return np.ascontiguousarray(dX), dW, db
 
 
 # ---------------------------------------------------------------------------
