@@ -366,7 +366,7 @@ def test_hook_replaces_a_placeholder_with_a_figure(hook: Any) -> None:
     )
     assert '<figure class="explorable" id="explorable-maxpool"' in html
     assert 'data-src="../explorables/maxpool.json"' in html
-    assert 'src="../explorables/maxpool.svg"' in html
+    assert '<noscript><img class="xp-static" src="../explorables/maxpool.svg"' in html
     assert "<figcaption>Max-pooling, eqs. (3.9) and (3.10)" in html
     assert 'alt="First step of the figure' in html
     page_html = hook.on_page_content(html, fake_page("part3.md"), None, None)

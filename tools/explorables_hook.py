@@ -2,7 +2,8 @@
 
 A line ``{{ explorable: NAME }}`` on its own in a page becomes a
 ``<figure class="explorable">``: the first frame as a static SVG with alt
-text (what a reader without JavaScript sees), a caption, and the address of
+text inside ``<noscript>`` (what a reader without JavaScript sees, and
+downloaded by no one else), a caption, and the address of
 ``explorables/NAME.json``, every frame's numbers for every setting, written
 by ``tools/explorables.py`` with the package. ``docs/assets/explorables.js``
 and ``explorables.css`` are linked from the pages that use one, only. An
@@ -58,8 +59,8 @@ def figure(name: str, page: Page) -> str:
     return (
         f'<figure class="explorable" id="explorable-{name}" '
         f'data-src="{url(f"explorables/{name}.json")}">\n'
-        f'<img class="xp-static" src="{url(f"explorables/{name}.svg")}" '
-        f'alt="{escape(explorables.alt_text(data))}">\n'
+        f'<noscript><img class="xp-static" src="{url(f"explorables/{name}.svg")}" '
+        f'alt="{escape(explorables.alt_text(data))}"></noscript>\n'
         '<div class="xp-app" hidden></div>\n'
         f"<figcaption>{escape(data['caption'])}</figcaption>\n"
         "</figure>"
@@ -87,9 +88,7 @@ def on_page_markdown(
     return PLACEHOLDER.sub(replace, markdown)
 
 
-def on_page_content(
-    html: str, page: Page, config: MkDocsConfig, files: Files
-) -> str:
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     if 'class="explorable"' not in html:
         return html
     here = page.file.url

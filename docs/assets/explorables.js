@@ -4,7 +4,7 @@
  * tools/explorables.py with the cnnscratch package: every number of every
  * frame, for every setting. This script only displays those strings and
  * steps through them; it does no arithmetic on them. Without it, the figure
- * shows its first frame as a static image.
+ * shows its first frame as a static image (in <noscript>).
  */
 (function () {
   "use strict";
@@ -130,7 +130,6 @@
       self.show(to, true);
     });
 
-    this.figure.querySelector(".xp-static").hidden = true;
     app.hidden = false;
     this.show(0, false);
   };
@@ -248,6 +247,9 @@
         figure.setAttribute("data-ready", "");
       })
       .catch(function (error) {
+        // Fall back to what a reader without JavaScript sees: the first frame.
+        var still = figure.querySelector("noscript");
+        if (still) still.insertAdjacentHTML("afterend", still.textContent);
         console.error("explorable " + figure.id + ": " + error);
       });
   }

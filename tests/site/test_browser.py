@@ -234,3 +234,226 @@ def test_screenshots_light_and_dark(server: str, browser: Any) -> None:
         context.close()
         assert (ARTIFACTS / f"part1-{scheme}.png").stat().st_size > 10_000
     assert schemes == {"light": "default", "dark": "slate"}
+
+
+# ---------------------------------------------------------------------------
+# The explorables (tools/explorables.py): stepped with the keyboard, their
+# numbers read off the page and compared with the package's own outputs.
+
+EXPLORABLE_PAGE = "part3-convolution/"
+READ_PANEL = """t => Array.from(t.tBodies[0].rows,
+  r => Array.from(r.cells, c => c.textContent))"""
+
+
+def _explorables_page(
+    server: str, browser: Any, **options: Any
+) -> tuple[Any, Any, list[str]]:
+    """A new context's page on Part 3, and the console errors it will log."""
+    context = browser.new_context(**options)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{server}/{EXPLORABLE_PAGE}", wait_until="networkidle")
+    return context, page, errors
+
+
+def _panel(figure: Any, pid: str) -> Any:
+    import numpy as np
+
+    rows = figure.locator(f'table[data-panel="{pid}"]').evaluate(READ_PANEL)
+    return np.array([[float(v) if v else np.nan for v in row] for row in rows])
+
+
+def _choose(figure: Any, legend: str, option: str) -> None:
+    figure.locator("fieldset", has_text=legend).get_by_label(option, exact=True).check()
+
+
+def _press(figure: Any, key: str) -> str:
+    """Press ``key`` on the focused figure; return the step counter's text."""
+    figure.locator(".xp-stage").press(key)
+    return figure.locator(".xp-count").inner_text()
+
+
+def test_explorables_step_with_the_keyboard_and_show_the_package_values(
+    server: str, browser: Any
+) -> None:
+    import numpy as np
+
+    from cnnscratch.conv import col2im, conv2d_backward, conv2d_forward, im2col
+    from cnnscratch.pooling import maxpool2d_backward, maxpool2d_forward
+    from tools import explorables as xp
+
+    context, page, errors = _explorables_page(server, browser)
+    figures = page.locator("figure.explorable")
+    assert figures.count() == len(xp.EXPLORABLES)
+    page.wait_for_function(
+        "n => document.querySelectorAll('figure.explorable[data-ready]').length == n",
+        arg=len(xp.EXPLORABLES),
+    )
+    fig = page.locator("#explorable-conv-forward")
+    _choose(fig, "Stride s", "2")
+    _choose(fig, "Padding p", "1")
+    assert _press(fig, "Home") == "Step 1 of 9"
+    assert _press(fig, "ArrowRight") == "Step 2 of 9"
+    live = fig.locator("[aria-live=polite]").inner_text()
+    assert live.startswith("Step 2 of 9. Output row 0, column 1")
+    assert _press(fig, "ArrowLeft") == "Step 1 of 9"
+    assert _press(fig, "End") == "Step 9 of 9"
+    X, W, b = xp.conv_inputs()
+    Y, _ = conv2d_forward(X, W, b, stride=2, padding=1)
+    assert np.array_equal(_panel(fig, "Y"), Y[0, 0])
+
+    X, W, dY = xp.backward_inputs(1, 0)
+    _, cache = conv2d_forward(X, W, [0.0])
+    dX, dW, _ = conv2d_backward(dY, cache)
+    fig = page.locator("#explorable-gradient-scatter")
+    assert _press(fig, "End") == "Step 16 of 16"
+    assert np.array_equal(_panel(fig, "dX"), dX[0, 0])  # no padding: dX̃ is dX
+    assert np.array_equal(_panel(fig, "dW"), dW[0, 0])
+    fig = page.locator("#explorable-flipped-kernel")
+    assert np.isnan(_panel(fig, "out")).all()  # nothing computed yet
+    _press(fig, "End")
+    assert np.array_equal(_panel(fig, "out"), dX[0, 0])  # the same grid
+
+    fig = page.locator("#explorable-im2col")
+    X, D = xp.im2col_inputs(1)
+    assert np.array_equal(_panel(fig, "cols"), im2col(X, 2))
+    fig.locator("td[data-r='4'][data-c='0']").click()  # a row of the matrix
+    lit = fig.locator("table[data-panel='X'] td[data-role]")
+    assert lit.evaluate_all("cells => cells.map(c => c.textContent)") == [
+        "6",
+        "7",
+        "10",
+        "11",
+    ]
+    _choose(fig, "Show", "col2im")
+    assert _press(fig, "End") == "Step 9 of 9"
+    assert np.array_equal(_panel(fig, "dX"), col2im(D, X.shape, 2)[0, 0])
+
+    fig = page.locator("#explorable-maxpool")
+    _choose(fig, "Stride s", "1")
+    X, dY = xp.pool_inputs(2, 1)
+    Y, cache = maxpool2d_forward(X, 2, stride=1)
+    _press(fig, "Home")
+    ties = 0
+    for _ in range(15):
+        tied = fig.locator("table[data-panel='X'] td[data-role=tie]")
+        if tied.count():
+            ties += 1
+            winner = fig.locator("table[data-panel='X'] td[data-role=win]")
+            assert {t.inner_text() for t in tied.all()} == {winner.inner_text()}
+        _press(fig, "ArrowDown")
+    assert ties > 0
+    assert fig.locator(".xp-count").inner_text() == "Step 16 of 16"
+    assert np.array_equal(_panel(fig, "Y"), Y[0, 0])
+    assert np.array_equal(_panel(fig, "dX"), maxpool2d_backward(dY, cache)[0, 0])
+    assert errors == []
+    context.close()
+
+
+def test_explorable_controls_have_accessible_names(server: str, browser: Any) -> None:
+    context, page, errors = _explorables_page(server, browser)
+    page.wait_for_selector("figure.explorable[data-ready]")
+    unnamed, counts = [], []
+    for fig in page.locator("figure.explorable").all():
+        page.wait_for_function(
+            "f => f.hasAttribute('data-ready')", arg=fig.element_handle()
+        )
+        assert fig.locator("figcaption").inner_text().strip()
+        tree = fig.aria_snapshot()
+        roles = re.findall(r"- (button|radio)\b(.*)", tree)
+        unnamed += [
+            f"{fig.get_attribute('id')}: {r}{n}"
+            for r, n in roles
+            if not n.strip().startswith('"')
+        ]
+        counts.append((len(roles), fig.locator("button, input").count()))
+        assert fig.locator(".xp-stage").get_attribute("aria-label")
+        assert fig.locator("[aria-live=polite]").count() == 1
+    context.close()
+    assert errors == []
+    assert unnamed == []
+    assert all(n == m and n >= 4 for n, m in counts), counts
+
+
+def test_explorables_fit_a_phone_and_follow_the_palette(
+    server: str, browser: Any
+) -> None:
+    """Light and dark, 1280 and 375 px wide; screenshots in test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    colours = {}
+    for scheme in ("light", "dark"):
+        for width in (1280, 375):
+            context, page, errors = _explorables_page(
+                server,
+                browser,
+                color_scheme=scheme,
+                viewport={"width": width, "height": 900},
+            )
+            page.wait_for_selector("#explorable-gradient-scatter[data-ready]")
+            fig = page.locator("#explorable-gradient-scatter")
+            _choose(fig, "Padding p", "1")  # the widest grids
+            _press(fig, "ArrowRight")
+            sizes = page.evaluate("""() => ({
+                page: document.documentElement.scrollWidth,
+                stages: Array.from(document.querySelectorAll('.xp-stage'),
+                                   s => s.scrollWidth - s.clientWidth),
+            })""")
+            assert sizes["page"] <= width, (scheme, width)
+            assert max(sizes["stages"]) <= 0, (scheme, width)
+            colours[scheme] = fig.locator("td[data-role=read]").first.evaluate(
+                "c => getComputedStyle(c).color"
+            )
+            fig.screenshot(path=ARTIFACTS / f"explorable-{scheme}-{width}.png")
+            assert errors == []
+            context.close()
+    assert colours["light"] != colours["dark"]
+
+
+def test_explorables_without_javascript_show_their_first_frame(
+    server: str, browser: Any
+) -> None:
+    context, page, errors = _explorables_page(
+        server, browser, java_script_enabled=False
+    )
+    stills = page.locator("figure.explorable img.xp-static")
+    assert stills.count() == page.locator("figure.explorable").count() == 5
+    for img in stills.all():
+        assert img.evaluate("i => i.complete && i.naturalWidth > 0")
+        assert img.is_visible()
+        assert len(img.get_attribute("alt") or "") > 40
+    assert not page.locator(".xp-app").first.is_visible()
+    context.close()
+    assert errors == []
+
+
+def test_explorables_add_under_50_kb_compressed_to_their_page(
+    server: str, browser: Any, built_site: Path
+) -> None:
+    import gzip
+
+    context = browser.new_context()
+    page = context.new_page()
+    fetched: list[str] = []
+    page.on("response", lambda r: fetched.append(urlparse(r.url).path))
+    page.goto(f"{server}/{EXPLORABLE_PAGE}", wait_until="networkidle")
+    page.wait_for_function(
+        "() => document.querySelectorAll('figure.explorable[data-ready]').length == 5"
+    )
+    context.close()
+    html = (built_site / EXPLORABLE_PAGE / "index.html").read_text(encoding="utf-8")
+    markup = "".join(
+        re.findall(
+            r'<figure class="explorable".*?</figure>'
+            r"|<(?:link|script)[^>]*explorables\.[^>]*>",
+            html,
+            re.S,
+        )
+    )
+    added = [p for p in fetched if "explorables" in p]
+    assert len(added) == 2 + 5  # the script, the style sheet, one JSON each
+    compressed = len(gzip.compress(markup.encode()))
+    for path in added:
+        compressed += len(gzip.compress((built_site / path.lstrip("/")).read_bytes()))
+    assert compressed < 50_000
