@@ -33,7 +33,14 @@ the winner that loses the tie).
 Adding an explorable: write a function returning this data from the
 package's public functions, add it to ``EXPLORABLES`` with its caption, put
 ``{{ explorable: NAME }}`` on its own line where the derivation is, and add
-its checks to ``tests/test_explorables.py``.
+its checks to ``tests/test_explorables.py``. The browser only needs the
+data: ``explorables.js`` and its test find every ``figure.explorable``.
+
+Part 5's transposed convolution (the adjoint's output built by scattering,
+with ``output_padding``) fits the same shape: a variant per setting of
+stride and ``output_padding``, a frame per input cell whose ``marks`` are
+the output cells it scatters to and whose ``values`` are the package's
+output accumulated so far, exactly as ``scatter_variant`` does for dX.
 """
 
 from __future__ import annotations
@@ -164,7 +171,8 @@ def backward_inputs(
     X = np.random.default_rng(61).integers(-2, 4, size=(1, 1, H, H)).astype(float)
     OH = conv_output_size(H, 3, stride=stride, padding=padding)
     rng = np.random.default_rng([16, stride, padding])
-    dY = rng.integers(-2, 4, size=(1, 1, OH, OH)).astype(float)
+    # No zeros: every step of the scatter sends something.
+    dY = rng.choice([-2.0, -1.0, 1.0, 2.0, 3.0], size=(1, 1, OH, OH))
     return X, W, dY
 
 
@@ -240,7 +248,7 @@ def conv_forward_variant(stride: int, padding: int, dilation: int) -> Data:
                 "say": (
                     f"Output row {i}, column {j}: the window covers padded rows "
                     f"{rows} and columns {columns}. The bias {fmt(b[0])} plus the "
-                    f"nine products {values.replace(' + ', ', ')} is {fmt(y[i, j])}."
+                    f"nine products {', '.join(map(fmt, products))} is {fmt(y[i, j])}."
                 ),
                 "picks": [["Y", i, j]],
             }
@@ -293,13 +301,14 @@ def first(count: int, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def received(
-    before: np.ndarray, after: np.ndarray, cells: np.ndarray, factor: str, sent: Any
-) -> str:
-    """``cell: before + factor×sent = after`` for each cell of a step."""
-    return "; ".join(
+    before: np.ndarray, after: np.ndarray, cells: Any, factor: str, sent: Any
+) -> list[str]:
+    """``cell: before + factor×sent = after`` for each cell, a line per kernel row."""
+    each = [
         f"[{r}, {c}]: {fmt(before[r, c])} + {factor}×{term(v)} = {fmt(after[r, c])}"
         for (r, c), v in zip(cells, sent, strict=True)
-    )
+    ]
+    return ["; ".join(each[k : k + 3]) for k in range(0, len(each), 3)]
 
 
 def scatter_variant(stride: int, padding: int) -> Data:
@@ -338,10 +347,10 @@ def scatter_variant(stride: int, padding: int) -> Data:
                 "lines": [
                     f"δ = dY[{i}, {j}] = {delta} goes back through the window of "
                     f"output ({i}, {j}): padded rows {rows}, columns {columns}.",
-                    "dX̃ receives δ·w[u, v] at each cell of the window: "
-                    + received(prev_dX, dXq, these, term(dY[0, 0, i, j]), w),
-                    "dW receives δ·x̃[r, t] at each weight: "
-                    + received(prev_dW, dWq, taps, term(dY[0, 0, i, j]), x[q]),
+                    "dX̃ receives δ·w[u, v] at each cell of the window:",
+                    *received(prev_dX, dXq, these, term(dY[0, 0, i, j]), w),
+                    "dW receives δ·x̃[r, t] at each weight:",
+                    *received(prev_dW, dWq, taps, term(dY[0, 0, i, j]), x[q]),
                 ],
                 "say": (
                     f"Step {q + 1}: the gradient {delta} of output row {i}, column "
@@ -765,7 +774,8 @@ def first_frame_svg(data: Data) -> bytes:
     for p in variant["panels"]:
         values = frame["values"].get(p["id"], p["values"])
         roles = {(r, c): role for r, c, role in frame["marks"].get(p["id"], [])}
-        w, h = p["cols"] * CELL, p["rows"] * CELL + 22
+        w = max(p["cols"] * CELL, 7 * len(p["label"]))
+        h = p["rows"] * CELL + 22
         if x + w > width - 10 and x > 10:
             x, y, row_height = 10, y + row_height + 14, 0
         body.append(

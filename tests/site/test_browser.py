@@ -353,8 +353,11 @@ def test_explorables_step_with_the_keyboard_and_show_the_package_values(
 
 
 def test_explorable_controls_have_accessible_names(server: str, browser: Any) -> None:
-    context, page, errors = _explorables_page(server, browser)
+    """Also: a reader who asks for reduced motion gets no transitions."""
+    context, page, errors = _explorables_page(server, browser, reduced_motion="reduce")
     page.wait_for_selector("figure.explorable[data-ready]")
+    cell = page.locator("figure.explorable td").first
+    assert cell.evaluate("c => getComputedStyle(c).transitionDuration") == "0s"
     unnamed, counts = [], []
     for fig in page.locator("figure.explorable").all():
         page.wait_for_function(
@@ -402,9 +405,9 @@ def test_explorables_fit_a_phone_and_follow_the_palette(
             })""")
             assert sizes["page"] <= width, (scheme, width)
             assert max(sizes["stages"]) <= 0, (scheme, width)
-            colours[scheme] = fig.locator("td[data-role=read]").first.evaluate(
-                "c => getComputedStyle(c).color"
-            )
+            cell = fig.locator("td[data-role=read]").first
+            colours[scheme] = cell.evaluate("c => getComputedStyle(c).color")
+            assert cell.evaluate("c => getComputedStyle(c).transitionDuration") != "0s"
             fig.screenshot(path=ARTIFACTS / f"explorable-{scheme}-{width}.png")
             assert errors == []
             context.close()
