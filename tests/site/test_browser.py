@@ -8,6 +8,8 @@ one property over all pages, so a failure lists every offending page.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,19 +245,43 @@ def test_screenshots_light_and_dark(server: str, browser: Any) -> None:
 EXPLORABLE_PAGE = "part3-convolution/"
 READ_PANEL = """t => Array.from(t.tBodies[0].rows,
   r => Array.from(r.cells, c => c.textContent))"""
+READY = (
+    "() => document.querySelectorAll('figure.explorable:not([data-ready])').length == 0"
+)
 
 
-def _explorables_page(
-    server: str, browser: Any, **options: Any
-) -> tuple[Any, Any, list[str]]:
-    """A new context's page on Part 3, and the console errors it will log."""
+@dataclass
+class Opened:
+    page: Any
+    errors: list[str] = field(default_factory=list)  # console errors
+    fetched: list[str] = field(default_factory=list)  # paths of the responses
+
+
+@contextmanager
+def _open(server: str, browser: Any, **options: Any) -> Iterator[Opened]:
+    """Part 3 in a new browser context, once its explorables are ready."""
     context = browser.new_context(**options)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{server}/{EXPLORABLE_PAGE}", wait_until="networkidle")
-    return context, page, errors
+    opened = Opened(context.new_page())
+    opened.page.on(
+        "console",
+        lambda m: opened.errors.append(m.text) if m.type == "error" else None,
+    )
+    opened.page.on("pageerror", lambda e: opened.errors.append(str(e)))
+    opened.page.on("response", lambda r: opened.fetched.append(urlparse(r.url).path))
+    opened.page.goto(f"{server}/{EXPLORABLE_PAGE}", wait_until="networkidle")
+    if options.get("java_script_enabled", True):
+        opened.page.wait_for_function(READY)
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def part3(server: str, browser: Any) -> Iterator[Opened]:
+    """One visit to Part 3 shared by the tests that read its explorables."""
+    with _open(server, browser) as opened:
+        yield opened
 
 
 def _panel(figure: Any, pid: str) -> Any:
@@ -276,7 +302,7 @@ def _press(figure: Any, key: str) -> str:
 
 
 def test_explorables_step_with_the_keyboard_and_show_the_package_values(
-    server: str, browser: Any
+    part3: Opened,
 ) -> None:
     import numpy as np
 
@@ -284,16 +310,12 @@ def test_explorables_step_with_the_keyboard_and_show_the_package_values(
     from cnnscratch.pooling import maxpool2d_backward, maxpool2d_forward
     from tools import explorables as xp
 
-    context, page, errors = _explorables_page(server, browser)
-    figures = page.locator("figure.explorable")
-    assert figures.count() == len(xp.EXPLORABLES)
-    page.wait_for_function(
-        "n => document.querySelectorAll('figure.explorable[data-ready]').length == n",
-        arg=len(xp.EXPLORABLES),
-    )
+    page = part3.page
+    assert page.locator("figure.explorable").count() == len(xp.EXPLORABLES)
     fig = page.locator("#explorable-conv-forward")
     _choose(fig, "Stride s", "2")
     _choose(fig, "Padding p", "1")
+    _choose(fig, "Dilation d", "1")
     assert _press(fig, "Home") == "Step 1 of 9"
     assert _press(fig, "ArrowRight") == "Step 2 of 9"
     live = fig.locator("[aria-live=polite]").inner_text()
@@ -308,30 +330,33 @@ def test_explorables_step_with_the_keyboard_and_show_the_package_values(
     _, cache = conv2d_forward(X, W, [0.0])
     dX, dW, _ = conv2d_backward(dY, cache)
     fig = page.locator("#explorable-gradient-scatter")
+    _choose(fig, "Stride s", "1")
+    _choose(fig, "Padding p", "0")
     assert _press(fig, "End") == "Step 16 of 16"
     assert np.array_equal(_panel(fig, "dX"), dX[0, 0])  # no padding: dX̃ is dX
     assert np.array_equal(_panel(fig, "dW"), dW[0, 0])
     fig = page.locator("#explorable-flipped-kernel")
+    _choose(fig, "Stride s", "1")
+    _choose(fig, "Padding p", "0")
     assert np.isnan(_panel(fig, "out")).all()  # nothing computed yet
     _press(fig, "End")
     assert np.array_equal(_panel(fig, "out"), dX[0, 0])  # the same grid
 
     fig = page.locator("#explorable-im2col")
+    _choose(fig, "Show", "row → window")
+    _choose(fig, "Stride s", "1")
     X, D = xp.im2col_inputs(1)
     assert np.array_equal(_panel(fig, "cols"), im2col(X, 2))
     fig.locator("td[data-r='4'][data-c='0']").click()  # a row of the matrix
     lit = fig.locator("table[data-panel='X'] td[data-role]")
-    assert lit.evaluate_all("cells => cells.map(c => c.textContent)") == [
-        "6",
-        "7",
-        "10",
-        "11",
-    ]
+    texts = lit.evaluate_all("cells => cells.map(c => c.textContent)")
+    assert texts == ["6", "7", "10", "11"]
     _choose(fig, "Show", "col2im")
     assert _press(fig, "End") == "Step 9 of 9"
     assert np.array_equal(_panel(fig, "dX"), col2im(D, X.shape, 2)[0, 0])
 
     fig = page.locator("#explorable-maxpool")
+    _choose(fig, "Window k", "2")
     _choose(fig, "Stride s", "1")
     X, dY = xp.pool_inputs(2, 1)
     Y, cache = maxpool2d_forward(X, 2, stride=1)
@@ -348,21 +373,12 @@ def test_explorables_step_with_the_keyboard_and_show_the_package_values(
     assert fig.locator(".xp-count").inner_text() == "Step 16 of 16"
     assert np.array_equal(_panel(fig, "Y"), Y[0, 0])
     assert np.array_equal(_panel(fig, "dX"), maxpool2d_backward(dY, cache)[0, 0])
-    assert errors == []
-    context.close()
+    assert part3.errors == []
 
 
-def test_explorable_controls_have_accessible_names(server: str, browser: Any) -> None:
-    """Also: a reader who asks for reduced motion gets no transitions."""
-    context, page, errors = _explorables_page(server, browser, reduced_motion="reduce")
-    page.wait_for_selector("figure.explorable[data-ready]")
-    cell = page.locator("figure.explorable td").first
-    assert cell.evaluate("c => getComputedStyle(c).transitionDuration") == "0s"
+def test_explorable_controls_have_accessible_names(part3: Opened) -> None:
     unnamed, counts = [], []
-    for fig in page.locator("figure.explorable").all():
-        page.wait_for_function(
-            "f => f.hasAttribute('data-ready')", arg=fig.element_handle()
-        )
+    for fig in part3.page.locator("figure.explorable").all():
         assert fig.locator("figcaption").inner_text().strip()
         tree = fig.aria_snapshot()
         roles = re.findall(r"- (button|radio)\b(.*)", tree)
@@ -374,77 +390,16 @@ def test_explorable_controls_have_accessible_names(server: str, browser: Any) ->
         counts.append((len(roles), fig.locator("button, input").count()))
         assert fig.locator(".xp-stage").get_attribute("aria-label")
         assert fig.locator("[aria-live=polite]").count() == 1
-    context.close()
-    assert errors == []
     assert unnamed == []
     assert all(n == m and n >= 4 for n, m in counts), counts
-
-
-def test_explorables_fit_a_phone_and_follow_the_palette(
-    server: str, browser: Any
-) -> None:
-    """Light and dark, 1280 and 375 px wide; screenshots in test-artifacts/."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    colours = {}
-    for scheme in ("light", "dark"):
-        for width in (1280, 375):
-            context, page, errors = _explorables_page(
-                server,
-                browser,
-                color_scheme=scheme,
-                viewport={"width": width, "height": 900},
-            )
-            page.wait_for_selector("#explorable-gradient-scatter[data-ready]")
-            fig = page.locator("#explorable-gradient-scatter")
-            _choose(fig, "Padding p", "1")  # the widest grids
-            _press(fig, "ArrowRight")
-            sizes = page.evaluate("""() => ({
-                page: document.documentElement.scrollWidth,
-                stages: Array.from(document.querySelectorAll('.xp-stage'),
-                                   s => s.scrollWidth - s.clientWidth),
-            })""")
-            assert sizes["page"] <= width, (scheme, width)
-            assert max(sizes["stages"]) <= 0, (scheme, width)
-            cell = fig.locator("td[data-role=read]").first
-            colours[scheme] = cell.evaluate("c => getComputedStyle(c).color")
-            assert cell.evaluate("c => getComputedStyle(c).transitionDuration") != "0s"
-            fig.screenshot(path=ARTIFACTS / f"explorable-{scheme}-{width}.png")
-            assert errors == []
-            context.close()
-    assert colours["light"] != colours["dark"]
-
-
-def test_explorables_without_javascript_show_their_first_frame(
-    server: str, browser: Any
-) -> None:
-    context, page, errors = _explorables_page(
-        server, browser, java_script_enabled=False
-    )
-    stills = page.locator("figure.explorable img.xp-static")
-    assert stills.count() == page.locator("figure.explorable").count() == 5
-    for img in stills.all():
-        assert img.evaluate("i => i.complete && i.naturalWidth > 0")
-        assert img.is_visible()
-        assert len(img.get_attribute("alt") or "") > 40
-    assert not page.locator(".xp-app").first.is_visible()
-    context.close()
-    assert errors == []
+    assert part3.errors == []
 
 
 def test_explorables_add_under_50_kb_compressed_to_their_page(
-    server: str, browser: Any, built_site: Path
+    part3: Opened, built_site: Path
 ) -> None:
     import gzip
 
-    context = browser.new_context()
-    page = context.new_page()
-    fetched: list[str] = []
-    page.on("response", lambda r: fetched.append(urlparse(r.url).path))
-    page.goto(f"{server}/{EXPLORABLE_PAGE}", wait_until="networkidle")
-    page.wait_for_function(
-        "() => document.querySelectorAll('figure.explorable[data-ready]').length == 5"
-    )
-    context.close()
     html = (built_site / EXPLORABLE_PAGE / "index.html").read_text(encoding="utf-8")
     markup = "".join(
         re.findall(
@@ -454,9 +409,57 @@ def test_explorables_add_under_50_kb_compressed_to_their_page(
             re.S,
         )
     )
-    added = [p for p in fetched if "explorables" in p]
+    added = [p for p in part3.fetched if "explorables" in p]
     assert len(added) == 2 + 5  # the script, the style sheet, one JSON each
     compressed = len(gzip.compress(markup.encode()))
     for path in added:
         compressed += len(gzip.compress((built_site / path.lstrip("/")).read_bytes()))
     assert compressed < 50_000
+
+
+def test_explorables_fit_a_phone_follow_the_palette_and_respect_reduced_motion(
+    server: str, browser: Any
+) -> None:
+    """Light (reduced motion) and dark, 1280 and 375 px wide; screenshots in
+    test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    colours, transitions = {}, {}
+    for scheme, motion in (("light", "reduce"), ("dark", "no-preference")):
+        options = {"color_scheme": scheme, "reduced_motion": motion}
+        with _open(server, browser, **options) as opened:
+            fig = opened.page.locator("#explorable-gradient-scatter")
+            _choose(fig, "Padding p", "1")  # the widest grids
+            _press(fig, "ArrowRight")
+            cell = fig.locator("td[data-role=read]").first
+            colours[scheme] = cell.evaluate("c => getComputedStyle(c).color")
+            transitions[motion] = cell.evaluate(
+                "c => getComputedStyle(c).transitionDuration"
+            )
+            for width in (1280, 375):
+                opened.page.set_viewport_size({"width": width, "height": 900})
+                sizes = opened.page.evaluate("""() => ({
+                    page: document.documentElement.scrollWidth,
+                    stages: Array.from(document.querySelectorAll('.xp-stage'),
+                                       s => s.scrollWidth - s.clientWidth),
+                })""")
+                assert sizes["page"] <= width, (scheme, width)
+                assert max(sizes["stages"]) <= 0, (scheme, width)
+                fig.screenshot(path=ARTIFACTS / f"explorable-{scheme}-{width}.png")
+            assert opened.errors == []
+    assert colours["light"] != colours["dark"]
+    assert transitions == {"reduce": "0s", "no-preference": "0.15s"}
+
+
+def test_explorables_without_javascript_show_their_first_frame(
+    server: str, browser: Any
+) -> None:
+    with _open(server, browser, java_script_enabled=False) as opened:
+        page = opened.page
+        stills = page.locator("figure.explorable img.xp-static")
+        assert stills.count() == page.locator("figure.explorable").count() == 5
+        for img in stills.all():
+            assert img.evaluate("i => i.complete && i.naturalWidth > 0")
+            assert img.is_visible()
+            assert len(img.get_attribute("alt") or "") > 40
+        assert not page.locator(".xp-app").first.is_visible()
+        assert opened.errors == []
