@@ -278,13 +278,13 @@ def panel(pid: str, label: str, values: Grid, pad: int = 0) -> Data:
 
 def conv_forward() -> Data:
     settings = [
-        setting("stride", "Stride s", [1, 2]),
-        setting("padding", "Padding p", [0, 1]),
+        setting("stride", "Stride s", [1, 2, 3]),
+        setting("padding", "Padding p", [0, 1, 2]),
         setting("dilation", "Dilation d", [1, 2]),
     ]
     variants = {
         key(stride=s, padding=p, dilation=d): conv_forward_variant(s, p, d)
-        for s, p, d in itertools.product([1, 2], [0, 1], [1, 2])
+        for s, p, d in itertools.product(*(o["options"] for o in settings))
     }
     return {"settings": settings, "variants": variants}
 
