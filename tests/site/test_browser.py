@@ -347,7 +347,10 @@ def test_explorables_step_with_the_keyboard_and_show_the_package_values(
     _choose(fig, "Stride s", "1")
     X, D = xp.im2col_inputs(1)
     assert np.array_equal(_panel(fig, "cols"), im2col(X, 2))
-    fig.locator("td[data-r='4'][data-c='0']").click()  # a row of the matrix
+    matrix = fig.locator("table[data-panel='cols']")
+    matrix.locator("td[data-r='2'][data-c='1']").hover()  # hovering a row selects it
+    assert fig.locator(".xp-count").inner_text() == "Step 3 of 9"
+    matrix.locator("td[data-r='4'][data-c='0']").click()  # and so does a click
     lit = fig.locator("table[data-panel='X'] td[data-role]")
     texts = lit.evaluate_all("cells => cells.map(c => c.textContent)")
     assert texts == ["6", "7", "10", "11"]
