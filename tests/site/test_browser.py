@@ -8,6 +8,8 @@ one property over all pages, so a failure lists every offending page.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -234,3 +236,233 @@ def test_screenshots_light_and_dark(server: str, browser: Any) -> None:
         context.close()
         assert (ARTIFACTS / f"part1-{scheme}.png").stat().st_size > 10_000
     assert schemes == {"light": "default", "dark": "slate"}
+
+
+# ---------------------------------------------------------------------------
+# The explorables (tools/explorables.py): stepped with the keyboard, their
+# numbers read off the page and compared with the package's own outputs.
+
+EXPLORABLE_PAGE = "part3-convolution/"
+READ_PANEL = """t => Array.from(t.tBodies[0].rows,
+  r => Array.from(r.cells, c => c.textContent))"""
+READY = (
+    "() => document.querySelectorAll('figure.explorable:not([data-ready])').length == 0"
+)
+
+
+@dataclass
+class Opened:
+    page: Any
+    errors: list[str] = field(default_factory=list)  # console errors
+    fetched: list[str] = field(default_factory=list)  # paths of the responses
+
+
+@contextmanager
+def _open(server: str, browser: Any, **options: Any) -> Iterator[Opened]:
+    """Part 3 in a new browser context, once its explorables are ready."""
+    context = browser.new_context(**options)
+    opened = Opened(context.new_page())
+    opened.page.on(
+        "console",
+        lambda m: opened.errors.append(m.text) if m.type == "error" else None,
+    )
+    opened.page.on("pageerror", lambda e: opened.errors.append(str(e)))
+    opened.page.on("response", lambda r: opened.fetched.append(urlparse(r.url).path))
+    opened.page.goto(f"{server}/{EXPLORABLE_PAGE}", wait_until="networkidle")
+    if options.get("java_script_enabled", True):
+        opened.page.wait_for_function(READY)
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def part3(server: str, browser: Any) -> Iterator[Opened]:
+    """One visit to Part 3 shared by the tests that read its explorables."""
+    with _open(server, browser) as opened:
+        yield opened
+
+
+def _panel(figure: Any, pid: str) -> Any:
+    import numpy as np
+
+    rows = figure.locator(f'table[data-panel="{pid}"]').evaluate(READ_PANEL)
+    return np.array([[float(v) if v else np.nan for v in row] for row in rows])
+
+
+def _choose(figure: Any, legend: str, option: str) -> None:
+    figure.locator("fieldset", has_text=legend).get_by_label(option, exact=True).check()
+
+
+def _press(figure: Any, key: str) -> str:
+    """Press ``key`` on the focused figure; return the step counter's text."""
+    figure.locator(".xp-stage").press(key)
+    return figure.locator(".xp-count").inner_text()
+
+
+def test_explorables_step_with_the_keyboard_and_show_the_package_values(
+    part3: Opened,
+) -> None:
+    import numpy as np
+
+    from cnnscratch.conv import col2im, conv2d_backward, conv2d_forward, im2col
+    from cnnscratch.pooling import maxpool2d_backward, maxpool2d_forward
+    from tools import explorables as xp
+
+    page = part3.page
+    assert page.locator("figure.explorable").count() == len(xp.EXPLORABLES)
+    fig = page.locator("#explorable-conv-forward")
+    _choose(fig, "Stride s", "2")
+    _choose(fig, "Padding p", "1")
+    _choose(fig, "Dilation d", "1")
+    assert _press(fig, "Home") == "Step 1 of 9"
+    assert _press(fig, "ArrowRight") == "Step 2 of 9"
+    live = fig.locator("[aria-live=polite]").inner_text()
+    assert live.startswith("Step 2 of 9. Output row 0, column 1")
+    assert _press(fig, "ArrowLeft") == "Step 1 of 9"
+    assert _press(fig, "End") == "Step 9 of 9"
+    X, W, b = xp.conv_inputs()
+    Y, _ = conv2d_forward(X, W, b, stride=2, padding=1)
+    assert np.array_equal(_panel(fig, "Y"), Y[0, 0])
+
+    X, W, dY = xp.backward_inputs(1, 0)
+    _, cache = conv2d_forward(X, W, [0.0])
+    dX, dW, _ = conv2d_backward(dY, cache)
+    fig = page.locator("#explorable-gradient-scatter")
+    _choose(fig, "Stride s", "1")
+    _choose(fig, "Padding p", "0")
+    assert _press(fig, "End") == "Step 16 of 16"
+    assert np.array_equal(_panel(fig, "dX"), dX[0, 0])  # no padding: dX̃ is dX
+    assert np.array_equal(_panel(fig, "dW"), dW[0, 0])
+    fig = page.locator("#explorable-flipped-kernel")
+    _choose(fig, "Stride s", "1")
+    _choose(fig, "Padding p", "0")
+    assert np.isnan(_panel(fig, "out")).all()  # nothing computed yet
+    _press(fig, "End")
+    assert np.array_equal(_panel(fig, "out"), dX[0, 0])  # the same grid
+
+    fig = page.locator("#explorable-im2col")
+    _choose(fig, "Show", "row → window")
+    _choose(fig, "Stride s", "1")
+    X, D = xp.im2col_inputs(1)
+    assert np.array_equal(_panel(fig, "cols"), im2col(X, 2))
+    matrix = fig.locator("table[data-panel='cols']")
+    matrix.locator("td[data-r='2'][data-c='1']").hover()  # hovering a row selects it
+    assert fig.locator(".xp-count").inner_text() == "Step 3 of 9"
+    matrix.locator("td[data-r='4'][data-c='0']").click()  # and so does a click
+    lit = fig.locator("table[data-panel='X'] td[data-role]")
+    texts = lit.evaluate_all("cells => cells.map(c => c.textContent)")
+    assert texts == ["6", "7", "10", "11"]
+    _choose(fig, "Show", "col2im")
+    assert _press(fig, "End") == "Step 9 of 9"
+    assert np.array_equal(_panel(fig, "dX"), col2im(D, X.shape, 2)[0, 0])
+
+    fig = page.locator("#explorable-maxpool")
+    _choose(fig, "Window k", "2")
+    _choose(fig, "Stride s", "1")
+    X, dY = xp.pool_inputs(2, 1)
+    Y, cache = maxpool2d_forward(X, 2, stride=1)
+    _press(fig, "Home")
+    ties = 0
+    for _ in range(15):
+        tied = fig.locator("table[data-panel='X'] td[data-role=tie]")
+        if tied.count():
+            ties += 1
+            winner = fig.locator("table[data-panel='X'] td[data-role=win]")
+            assert {t.inner_text() for t in tied.all()} == {winner.inner_text()}
+        _press(fig, "ArrowDown")
+    assert ties > 0
+    assert fig.locator(".xp-count").inner_text() == "Step 16 of 16"
+    assert np.array_equal(_panel(fig, "Y"), Y[0, 0])
+    assert np.array_equal(_panel(fig, "dX"), maxpool2d_backward(dY, cache)[0, 0])
+    assert part3.errors == []
+
+
+def test_explorable_controls_have_accessible_names(part3: Opened) -> None:
+    unnamed, counts = [], []
+    for fig in part3.page.locator("figure.explorable").all():
+        assert fig.locator("figcaption").inner_text().strip()
+        tree = fig.aria_snapshot()
+        roles = re.findall(r"- (button|radio)\b(.*)", tree)
+        unnamed += [
+            f"{fig.get_attribute('id')}: {r}{n}"
+            for r, n in roles
+            if not n.strip().startswith('"')
+        ]
+        counts.append((len(roles), fig.locator("button, input").count()))
+        assert fig.locator(".xp-stage").get_attribute("aria-label")
+        assert fig.locator("[aria-live=polite]").count() == 1
+    assert unnamed == []
+    assert all(n == m and n >= 4 for n, m in counts), counts
+    assert part3.errors == []
+
+
+def test_explorables_add_under_50_kb_compressed_to_their_page(
+    part3: Opened, built_site: Path
+) -> None:
+    import gzip
+
+    html = (built_site / EXPLORABLE_PAGE / "index.html").read_text(encoding="utf-8")
+    markup = "".join(
+        re.findall(
+            r'<figure class="explorable".*?</figure>'
+            r"|<(?:link|script)[^>]*explorables\.[^>]*>",
+            html,
+            re.S,
+        )
+    )
+    added = [p for p in part3.fetched if "explorables" in p]
+    assert len(added) == 2 + 5  # the script, the style sheet, one JSON each
+    compressed = len(gzip.compress(markup.encode()))
+    for path in added:
+        compressed += len(gzip.compress((built_site / path.lstrip("/")).read_bytes()))
+    assert compressed < 50_000
+
+
+def test_explorables_fit_a_phone_follow_the_palette_and_respect_reduced_motion(
+    server: str, browser: Any
+) -> None:
+    """Light (reduced motion) and dark, 1280 and 375 px wide; screenshots in
+    test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    colours, transitions = {}, {}
+    for scheme, motion in (("light", "reduce"), ("dark", "no-preference")):
+        options = {"color_scheme": scheme, "reduced_motion": motion}
+        with _open(server, browser, **options) as opened:
+            fig = opened.page.locator("#explorable-gradient-scatter")
+            _choose(fig, "Padding p", "1")  # the widest grids
+            _press(fig, "ArrowRight")
+            cell = fig.locator("td[data-role=read]").first
+            colours[scheme] = cell.evaluate("c => getComputedStyle(c).color")
+            transitions[motion] = cell.evaluate(
+                "c => getComputedStyle(c).transitionDuration"
+            )
+            for width in (1280, 375):
+                opened.page.set_viewport_size({"width": width, "height": 900})
+                sizes = opened.page.evaluate("""() => ({
+                    page: document.documentElement.scrollWidth,
+                    stages: Array.from(document.querySelectorAll('.xp-stage'),
+                                       s => s.scrollWidth - s.clientWidth),
+                })""")
+                assert sizes["page"] <= width, (scheme, width)
+                assert max(sizes["stages"]) <= 0, (scheme, width)
+                fig.screenshot(path=ARTIFACTS / f"explorable-{scheme}-{width}.png")
+            assert opened.errors == []
+    assert colours["light"] != colours["dark"]
+    assert transitions == {"reduce": "0s", "no-preference": "0.15s"}
+
+
+def test_explorables_without_javascript_show_their_first_frame(
+    server: str, browser: Any
+) -> None:
+    with _open(server, browser, java_script_enabled=False) as opened:
+        page = opened.page
+        stills = page.locator("figure.explorable img.xp-static")
+        assert stills.count() == page.locator("figure.explorable").count() == 5
+        for img in stills.all():
+            assert img.evaluate("i => i.complete && i.naturalWidth > 0")
+            assert img.is_visible()
+            assert len(img.get_attribute("alt") or "") > 40
+        assert not page.locator(".xp-app").first.is_visible()
+        assert opened.errors == []
