@@ -1,7 +1,9 @@
 """Saving and loading a model's parameters as ``.npz`` (Part 4).
 
 The file holds one array per parameter, under the names of
-``Sequential.parameters()`` (``"0.W"``, ``"0.b"``, ...), plus a format marker.
+``Sequential.parameters()`` (``"0.W"``, ``"0.b"``, ...), one per buffer (the
+running statistics of batch norm, Part 5) under ``"buffers/"`` followed by
+the names of ``Sequential.buffers()``, plus a format marker.
 Loading checks everything before it changes anything: a file written for
 another architecture, or a truncated or corrupted file, raises
 :class:`ValueError` and leaves the model as it was.
@@ -21,12 +23,23 @@ from ._validate import FloatArray
 
 FORMAT_KEY = "__format__"
 FORMAT = "cnnscratch-parameters-v1"
+#: Buffers (state that is saved but not trained) are stored as BUFFER_PREFIX + name.
+BUFFER_PREFIX = "buffers/"
 
 
 class HasParameters(Protocol):
     """Anything with named parameter arrays, like ``network.Sequential``."""
 
     def parameters(self) -> dict[str, FloatArray]: ...
+
+
+def _state(model: HasParameters) -> dict[str, FloatArray]:
+    """The parameters, and the buffers (if the model has any) under their prefix."""
+    state = dict(model.parameters())
+    buffers = getattr(model, "buffers", None)
+    if callable(buffers):
+        state.update({BUFFER_PREFIX + k: v for k, v in buffers().items()})
+    return state
 
 
 def _umask() -> int:
@@ -37,7 +50,7 @@ def _umask() -> int:
 
 
 def save_parameters(model: HasParameters, path: str | os.PathLike[str]) -> Path:
-    """Write ``model.parameters()`` to ``path`` (an ``.npz`` file).
+    """Write ``model.parameters()`` (and its buffers) to ``path`` (``.npz``).
 
     The file is written to a temporary name beside ``path`` and renamed into
     place, so an interrupted save never leaves a half-written file. It gets
@@ -64,7 +77,7 @@ def save_parameters(model: HasParameters, path: str | os.PathLike[str]) -> Path:
     ['0.W', '0.b', '__format__']
     """
     target = Path(path)
-    arrays = {name: np.asarray(value) for name, value in model.parameters().items()}
+    arrays = {name: np.asarray(value) for name, value in _state(model).items()}
     arrays[FORMAT_KEY] = np.array(FORMAT)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
@@ -125,9 +138,10 @@ def read_parameters(path: str | os.PathLike[str]) -> dict[str, FloatArray]:
 def load_parameters(model: HasParameters, path: str | os.PathLike[str]) -> None:
     """Copy the parameters saved in ``path`` into ``model``, all or nothing.
 
-    Every name and shape in the file must match ``model.parameters()``;
-    otherwise a :class:`ValueError` lists the differences and the model is
-    left untouched.
+    Every name and shape in the file must match ``model.parameters()`` (and
+    ``model.buffers()``, when the model has batch norm: a file without its
+    running statistics is rejected); otherwise a :class:`ValueError` lists
+    the differences and the model is left untouched.
 
     Parameters
     ----------
@@ -159,7 +173,7 @@ def load_parameters(model: HasParameters, path: str | os.PathLike[str]) -> None:
     ValueError: ...model.npz was saved for another architecture: missing 2.W, 2.b; ...
     """
     arrays = read_parameters(path)
-    params = model.parameters()
+    params = _state(model)
     problems = []
     missing = sorted(set(params) - set(arrays))
     extra = sorted(set(arrays) - set(params))

@@ -35,6 +35,7 @@ from .layers import (
     ReLU,
     Sigmoid,
     Tanh,
+    set_training,
 )
 from .losses import softmax_cross_entropy, softmax_cross_entropy_gradient
 
@@ -118,6 +119,52 @@ class Sequential:
             for i, layer in enumerate(self.layers)
             for name, value in layer.params.items()
         }
+
+    def buffers(self) -> dict[str, FloatArray]:
+        """Flat dict ``"<layer index>.<name>"`` → state that is not trained.
+
+        The running statistics of batch-norm layers (``"1.running_mean"``,
+        ...): the layers' own arrays, updated in place by forward passes in
+        training mode and saved beside the parameters. Empty for a model
+        without batch norm.
+        """
+        return {
+            f"{i}.{name}": value
+            for i, layer in enumerate(self.layers)
+            for name, value in getattr(layer, "buffers", {}).items()
+        }
+
+    def load_buffers(self, arrays: Mapping[str, ArrayLike]) -> None:
+        """Copy ``arrays`` (same keys and shapes as :meth:`buffers`) in place.
+
+        All or nothing, as :meth:`load_parameters`.
+        """
+        buffers = self.buffers()
+        if set(arrays) != set(buffers):
+            raise ValueError(
+                f"arrays has keys {sorted(arrays)}; expected {sorted(buffers)}"
+            )
+        checked = {
+            name: check_like(name, arrays[name], value.shape, "the model")
+            for name, value in buffers.items()
+        }
+        for name, value in buffers.items():
+            value[...] = checked[name]
+
+    def train(self, mode: bool = True) -> Sequential:
+        """Training mode (``mode=True``) or evaluation mode for every layer.
+
+        Only layers with a ``training`` flag (batch norm, residual blocks
+        holding it) behave differently: in training mode they normalise
+        with the batch's statistics and update their running ones, in
+        evaluation mode they use the running ones. Returns the model.
+        """
+        set_training(self.layers, bool(mode))
+        return self
+
+    def eval(self) -> Sequential:
+        """Evaluation mode: ``train(False)``. Returns the model."""
+        return self.train(False)
 
     def gradients(self) -> dict[str, FloatArray]:
         """Flat dict with the keys of :meth:`parameters`: the latest gradients."""
@@ -255,7 +302,8 @@ def train_step(
     """One step of gradient descent on the softmax cross-entropy of a batch.
 
     Forward to the logits, the fused gradient (P − Y)/N (Part 2,
-    eq. (2.14)), backward through every layer, one optimiser update.
+    eq. (2.14)), backward through every layer, one optimiser update. The
+    model is put in training mode first (:meth:`Sequential.train`).
 
     Parameters
     ----------
@@ -283,7 +331,7 @@ def train_step(
     >>> bool(losses[-1] < losses[0] / 10)
     True
     """
-    Z = model.forward(X)
+    Z = model.train().forward(X)
     Y_ = check_array("Y", Y, ("N", "K"), N=(Z.shape[0], "X"), K=(Z.shape[1], "logits"))
     loss = softmax_cross_entropy(Z, Y_)
     model.backward(softmax_cross_entropy_gradient(Z, Y_))
@@ -379,7 +427,9 @@ def fit(
     """Train with mini-batches for ``epochs`` passes over (X, Y).
 
     Each epoch draws a new order from ``rng`` with :func:`minibatches` and
-    calls :func:`train_step` on every batch.
+    calls :func:`train_step` on every batch (in training mode); the
+    evaluation after each epoch runs in evaluation mode
+    (:meth:`Sequential.eval`), where the model is left at the end.
 
     Parameters
     ----------
@@ -422,6 +472,7 @@ def fit(
             history.step_loss.append(loss)
             if on_step is not None:
                 on_step(loss)
+        model.eval()  # batch norm: running statistics, and none updated
         history.epoch_loss.append(softmax_cross_entropy(model.forward(X_), Y_))
         history.epoch_accuracy.append(accuracy(model, X_, Y_.argmax(axis=1)))
         if validation is not None:
