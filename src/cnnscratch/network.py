@@ -6,7 +6,8 @@ products in reverse (Part 2, eq. (2.16)). Its :meth:`~Sequential.parameters`
 and :meth:`~Sequential.gradients` are flat dicts (``"0.W"``, ``"0.b"``,
 ``"2.W"``, ...) of the layers' own arrays, which the optimisers update in
 place and which ``np.savez(path, **model.parameters())`` saves as they are.
-:func:`mlp` (Part 2) and :func:`digits_cnn` (Part 4) build the site's models;
+:func:`mlp` (Part 2), :func:`digits_cnn` (Part 4) and :func:`digits_resnet`
+(Part 5) build the site's models;
 :func:`fit` trains any of them.
 """
 
@@ -28,11 +29,14 @@ from ._validate import (
 )
 from .init import Init
 from .layers import (
+    BatchNorm2D,
     Conv2D,
     Dense,
     Flatten,
+    GlobalAvgPool2D,
     MaxPool2D,
     ReLU,
+    Residual,
     Sigmoid,
     Tanh,
     set_training,
@@ -265,6 +269,51 @@ def digits_cnn(*, rng: np.random.Generator, filters: int = 16) -> Sequential:
             MaxPool2D(2),
             Flatten(),
             Dense(filters * 4 * 4, 10, rng=rng),
+        ]
+    )
+
+
+def digits_resnet(*, rng: np.random.Generator, channels: int = 8) -> Sequential:
+    """The Part 5 network for 8x8 digits: conv–BN–ReLU, a residual block, GAP.
+
+    Two conv 3x3 (padding 1) → batch norm → ReLU blocks with ``channels``
+    maps at 8x8; a residual block that halves the size and doubles the
+    channels (conv 3x3 stride 2 → BN → ReLU → conv 3x3 → BN, plus a
+    projection shortcut: conv 1x1 stride 2 → BN), then ReLU; global average
+    pooling; dense to 10 logits. Input (N, 1, H, W) for any H, W >= 1
+    (trained on 8x8), output (N, 10).
+
+    Examples
+    --------
+    >>> model = digits_resnet(rng=np.random.default_rng(0))
+    >>> [type(layer).__name__ for layer in model.layers]  # doctest: +NORMALIZE_WHITESPACE
+    ['Conv2D', 'BatchNorm2D', 'ReLU', 'Conv2D', 'BatchNorm2D', 'ReLU',
+     'Residual', 'ReLU', 'GlobalAvgPool2D', 'Dense']
+    >>> model.forward(np.zeros((2, 1, 8, 8))).shape
+    (2, 10)
+    """
+    c = check_positive_int("channels", channels)
+    return Sequential(
+        [
+            Conv2D(1, c, 3, padding=1, rng=rng),
+            BatchNorm2D(c),
+            ReLU(),
+            Conv2D(c, c, 3, padding=1, rng=rng),
+            BatchNorm2D(c),
+            ReLU(),
+            Residual(
+                [
+                    Conv2D(c, 2 * c, 3, stride=2, padding=1, rng=rng),
+                    BatchNorm2D(2 * c),
+                    ReLU(),
+                    Conv2D(2 * c, 2 * c, 3, padding=1, rng=rng),
+                    BatchNorm2D(2 * c),
+                ],
+                Residual.projection(c, 2 * c, rng=rng, stride=2),
+            ),
+            ReLU(),
+            GlobalAvgPool2D(),
+            Dense(2 * c, 10, rng=rng),
         ]
     )
 
