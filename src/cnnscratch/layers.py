@@ -633,6 +633,7 @@ class Residual:
 
     def forward(self, X: FloatArray) -> FloatArray:
         """Y = F(X) + S(X); F(X) and S(X) must have the same shape."""
+        # --8<-- [start:residual_forward]
         F = S = np.asarray(X)
         for layer in self.body:
             F = layer.forward(F)
@@ -643,6 +644,7 @@ class Residual:
                 f"body output has shape {F.shape} but shortcut output {S.shape}; "
                 "expected the same (use a projection shortcut)"
             )
+        # --8<-- [end:residual_forward]
         self._shape = F.shape
         return F + S
 
@@ -650,11 +652,13 @@ class Residual:
         """dX = (F's backward of dY) + (S's backward of dY); fills ``grads``."""
         shape = require_forward(self._shape)
         dY_ = check_like("dY", dY, shape, "the forward output")
+        # --8<-- [start:residual_backward]
         dF = dS = dY_  # the addition copies dY to both branches
         for layer in reversed(self.body):
             dF = layer.backward(dF)
         for layer in reversed(self.shortcut):
             dS = layer.backward(dS)
+        # --8<-- [end:residual_backward]
         self.grads = {
             **_flat(self.body, "body", "grads"),
             **_flat(self.shortcut, "shortcut", "grads"),

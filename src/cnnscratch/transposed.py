@@ -92,7 +92,7 @@ def conv_transpose_output_size(
 
     Notes
     -----
-    Part 5, eq. (5.15).
+    Part 5, eq. (5.16).
 
     Examples
     --------
@@ -324,7 +324,7 @@ def conv_transpose2d_backward(
 
     Notes
     -----
-    Part 5, eq. (5.16).
+    Part 5, eq. (5.15).
 
     Examples
     --------
