@@ -219,7 +219,7 @@ def test_negative_running_variance_is_rejected() -> None:
         batchnorm_eval_forward(np.ones((3, 1)), [1.0], [0.0], [0.0], [-1.0])
 
 
-@pytest.mark.parametrize("eps", [-1e-5, float("nan"), float("inf")])
+@pytest.mark.parametrize("eps", [-1e-5, float("nan"), float("inf"), "0.1", True, None])
 def test_eps_must_be_finite_and_not_negative(eps) -> None:
     with pytest.raises(ValueError, match=r"^eps must be"):
         batchnorm_forward(
@@ -235,7 +235,7 @@ def test_eps_zero_is_rejected_for_a_constant_channel_only() -> None:
     np.testing.assert_array_equal(Y, [[-1.0], [1.0]])
 
 
-@pytest.mark.parametrize("momentum", [-0.1, 1.5, float("nan")])
+@pytest.mark.parametrize("momentum", [-0.1, 1.5, float("nan"), "0.1", None])
 def test_momentum_must_lie_in_the_unit_interval(momentum) -> None:
     _, cache = batchnorm_forward(np.arange(4.0).reshape(2, 2), np.ones(2), np.zeros(2))
     with pytest.raises(ValueError, match=r"^momentum must be a number in"):

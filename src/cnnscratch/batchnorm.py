@@ -83,6 +83,13 @@ def _check_affine(
     return gamma_, beta_
 
 
+def _as_float(value: object) -> float:
+    """``value`` as a float if it is a real number (not a bool), else nan."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        return math.nan
+    return float(value)
+
+
 def check_eps(eps: float) -> float:
     """``eps`` as a float if it is finite and >= 0, else raise.
 
@@ -91,7 +98,7 @@ def check_eps(eps: float) -> float:
     >>> check_eps(1e-5)
     1e-05
     """
-    value = float(eps)
+    value = _as_float(eps)
     if not (math.isfinite(value) and value >= 0):
         raise ValueError(f"eps must be a finite number >= 0; got {eps!r}")
     return value
@@ -105,7 +112,7 @@ def check_momentum(momentum: float) -> float:
     >>> check_momentum(0.1)
     0.1
     """
-    value = float(momentum)
+    value = _as_float(momentum)
     if not (0.0 <= value <= 1.0):
         raise ValueError(f"momentum must be a number in [0, 1]; got {momentum!r}")
     return value
