@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from strategies import transposed_cases
 
 from cnnscratch.conv import conv2d_forward, conv_output_size
@@ -55,10 +55,8 @@ def test_vectorised_forward_equals_the_loops(case: dict) -> None:
 def test_it_is_the_adjoint_of_convolution(case: dict) -> None:
     """⟨conv(Z), X⟩ = ⟨convᵀ(X), Z⟩ for every Z of the transposed output's shape,
     whenever that shape convolves back to X's (output_padding < stride)."""
-    if any(
-        op >= s for op, s in zip(case["output_padding"], case["stride"], strict=True)
-    ):
-        case["output_padding"] = (0, 0)
+    pairs = zip(case["output_padding"], case["stride"], strict=True)
+    assume(all(op < s for op, s in pairs))
     hyper = _hyper(case)
     X, W = case["X"], case["W"]
     no_bias = np.zeros(W.shape[1])
