@@ -181,6 +181,16 @@ def test_residual_block_rejects_branches_of_different_shapes() -> None:
         Residual([])
 
 
+def test_a_failed_residual_forward_leaves_the_running_statistics_alone() -> None:
+    rng = np.random.default_rng(16)
+    block = Residual([Conv2D(2, 3, 1, rng=rng), BatchNorm2D(3)])  # no projection
+    before = {k: v.copy() for k, v in block.buffers.items()}
+    with pytest.raises(ValueError, match="body output has shape"):
+        block.forward(rng.normal(size=(2, 2, 3, 3)))
+    for name, value in block.buffers.items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)
+
+
 def test_eval_reaches_batch_norm_inside_residual_blocks() -> None:
     model = _small_cnn(np.random.default_rng(5))
     model.eval()

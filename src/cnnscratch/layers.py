@@ -632,19 +632,28 @@ class Residual:
         set_training(self.body + self.shortcut, self._training)
 
     def forward(self, X: FloatArray) -> FloatArray:
-        """Y = F(X) + S(X); F(X) and S(X) must have the same shape."""
-        # --8<-- [start:residual_forward]
-        F = S = np.asarray(X)
-        for layer in self.body:
-            F = layer.forward(F)
-        for layer in self.shortcut:
-            S = layer.forward(S)
-        if F.shape != S.shape:
-            raise ValueError(
-                f"body output has shape {F.shape} but shortcut output {S.shape}; "
-                "expected the same (use a projection shortcut)"
-            )
-        # --8<-- [end:residual_forward]
+        """Y = F(X) + S(X); F(X) and S(X) must have the same shape.
+
+        All or nothing: if any layer inside rejects its input, or the two
+        branches disagree in shape, the running statistics of the batch
+        norms inside are restored to what they were.
+        """
+        saved = {name: value.copy() for name, value in self.buffers.items()}
+        try:
+            F = S = np.asarray(X)
+            for layer in self.body:
+                F = layer.forward(F)
+            for layer in self.shortcut:
+                S = layer.forward(S)
+            if F.shape != S.shape:
+                raise ValueError(
+                    f"body output has shape {F.shape} but shortcut output "
+                    f"{S.shape}; expected the same (use a projection shortcut)"
+                )
+        except ValueError:
+            for name, value in self.buffers.items():
+                value[...] = saved[name]
+            raise
         self._shape = F.shape
         return F + S
 
