@@ -144,3 +144,78 @@ def classification_cases(draw: st.DrawFn, max_size: int = 5) -> dict:
         "Y": np.eye(K)[rng.integers(0, K, N)],
         "dS": rng.standard_normal((N, K)),
     }
+
+
+# --- Part 5: batch norm and transposed convolution cases --------------------
+
+
+@st.composite
+def batchnorm_cases(draw: st.DrawFn) -> dict:
+    """A batch-norm problem: X (N, D) or (N, C, H, W), γ, β (C,), dY like X.
+
+    At least two values per channel (N·H·W >= 2), as training mode needs;
+    batch 1 with several pixels is drawn for feature maps. With some
+    probability one channel is constant (σ² = 0: only ε keeps 1/σ finite).
+    """
+    if draw(st.booleans()):
+        shape: tuple[int, ...] = (draw(st.integers(2, 5)), draw(st.integers(1, 4)))
+    else:
+        N, C = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        H, W = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        if N * H * W < 2:
+            W = 2
+        shape = (N, C, H, W)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    X = rng.normal(draw(st.floats(-3, 3)), draw(st.floats(0.1, 3)), size=shape)
+    if draw(st.booleans()):  # a constant channel
+        c = draw(st.integers(0, shape[1] - 1))
+        X[:, c] = draw(st.floats(-2, 2))
+    C = shape[1]
+    return {
+        "X": X,
+        "gamma": rng.normal(size=C),
+        "beta": rng.normal(size=C),
+        "dY": rng.normal(size=shape),
+    }
+
+
+@st.composite
+def transposed_cases(draw: st.DrawFn, max_size: int = 4) -> dict:
+    """A transposed-convolution problem that fits, with output_padding.
+
+    X (N, C_in, H, W), W (C_in, C_out, KH, KW), b (C_out,), stride 1-3,
+    padding 0-2, dilation 1-2, output_padding below the stride or the
+    dilation, and dY shaped like the output.
+    """
+    N = draw(st.integers(1, 2))
+    C_in, C_out = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    size = (draw(st.integers(1, max_size)), draw(st.integers(1, max_size)))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    output_padding = tuple(
+        draw(st.integers(0, max(s, d) - 1))
+        for s, d in zip(stride, dilation, strict=True)
+    )
+    full = [
+        s * (n - 1) + d * (k - 1) + 1
+        for n, k, s, d in zip(size, kernel, stride, dilation, strict=True)
+    ]
+    padding = tuple(
+        draw(st.integers(0, min(2, (f + op - 1) // 2)))
+        for f, op in zip(full, output_padding, strict=True)
+    )
+    out = [
+        f - 2 * p + op for f, p, op in zip(full, padding, output_padding, strict=True)
+    ]
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return {
+        "X": rng.standard_normal((N, C_in, *size)),
+        "W": rng.standard_normal((C_in, C_out, *kernel)),
+        "b": rng.standard_normal(C_out),
+        "dY": rng.standard_normal((N, C_out, *out)),
+        "stride": stride,
+        "padding": padding,
+        "output_padding": output_padding,
+        "dilation": dilation,
+    }

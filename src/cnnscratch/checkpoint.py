@@ -1,7 +1,9 @@
 """Saving and loading a model's parameters as ``.npz`` (Part 4).
 
 The file holds one array per parameter, under the names of
-``Sequential.parameters()`` (``"0.W"``, ``"0.b"``, ...), plus a format marker.
+``Sequential.parameters()`` (``"0.W"``, ``"0.b"``, ...), one per buffer (the
+running statistics of batch norm, Part 5) under ``"buffers/"`` followed by
+the names of ``Sequential.buffers()``, plus a format marker.
 Loading checks everything before it changes anything: a file written for
 another architecture, or a truncated or corrupted file, raises
 :class:`ValueError` and leaves the model as it was.
@@ -32,12 +34,23 @@ FORMAT_KEY = "__format__"
 FORMAT = "cnnscratch-parameters-v1"
 #: Most arrays a parameter file may hold (a model has a few per layer).
 MAX_MEMBERS = 1000
+#: Buffers (state that is saved but not trained) are stored as BUFFER_PREFIX + name.
+BUFFER_PREFIX = "buffers/"
 
 
 class HasParameters(Protocol):
     """Anything with named parameter arrays, like ``network.Sequential``."""
 
     def parameters(self) -> dict[str, FloatArray]: ...
+
+
+def _state(model: HasParameters) -> dict[str, FloatArray]:
+    """The parameters, and the buffers (if the model has any) under their prefix."""
+    state = dict(_parameters(model))
+    buffers = getattr(model, "buffers", None)
+    if callable(buffers):
+        state.update({BUFFER_PREFIX + k: v for k, v in buffers().items()})
+    return state
 
 
 def _umask() -> int:
@@ -74,7 +87,7 @@ def _parameters(model: object) -> dict[str, FloatArray]:
 
 
 def save_parameters(model: HasParameters, path: str | os.PathLike[str]) -> Path:
-    """Write ``model.parameters()`` to ``path`` (an ``.npz`` file).
+    """Write ``model.parameters()`` (and its buffers) to ``path`` (``.npz``).
 
     The file is written to a temporary name beside ``path`` and renamed into
     place, so an interrupted save never leaves a half-written file. It gets
@@ -111,7 +124,7 @@ def save_parameters(model: HasParameters, path: str | os.PathLike[str]) -> Path:
     """
     target = _as_path(path)
     arrays: dict[str, np.ndarray] = {}
-    for name, value in _parameters(model).items():
+    for name, value in _state(model).items():
         label = f"model parameter {name!r}"
         array = as_array(label, value)
         if array.dtype not in (np.float32, np.float64) or name == FORMAT_KEY:
@@ -263,9 +276,10 @@ def read_parameters(path: str | os.PathLike[str]) -> dict[str, FloatArray]:
 def load_parameters(model: HasParameters, path: str | os.PathLike[str]) -> None:
     """Copy the parameters saved in ``path`` into ``model``, all or nothing.
 
-    Every name and shape in the file must match ``model.parameters()``;
-    otherwise a :class:`ValueError` lists the differences and the model is
-    left untouched.
+    Every name and shape in the file must match ``model.parameters()`` (and
+    ``model.buffers()``, when the model has batch norm: a file without its
+    running statistics is rejected); otherwise a :class:`ValueError` lists
+    the differences and the model is left untouched.
 
     Parameters
     ----------
@@ -296,7 +310,7 @@ def load_parameters(model: HasParameters, path: str | os.PathLike[str]) -> None:
     ...
     ValueError: ...model.npz was saved for another architecture: missing 2.W, 2.b; ...
     """
-    params = _parameters(model)
+    params = _state(model)
     arrays = read_parameters(path)
     problems = []
     missing = sorted(set(params) - set(arrays))

@@ -1,4 +1,6 @@
-"""Every layer class: dense, activations, convolution, pooling, flatten.
+"""Every layer class: dense, activations, convolution, pooling, flatten, and
+the layers of a modern CNN: batch norm, global average pooling, residual
+blocks and transposed convolution.
 
 A layer is any object with
 
@@ -15,6 +17,9 @@ trains it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -35,6 +40,17 @@ from .activations import (
     tanh,
     tanh_derivative_from_output,
 )
+from .batchnorm import (
+    EPS,
+    MOMENTUM,
+    BatchNormCache,
+    batchnorm_backward,
+    batchnorm_eval_forward,
+    batchnorm_forward,
+    check_eps,
+    check_momentum,
+    update_running_stats,
+)
 from .conv import ConvCache, IntOrPair, as_pair, conv2d_backward, conv2d_forward
 from .dense import DenseCache, dense_backward, dense_forward
 from .init import INITIALISERS, Init, he_normal
@@ -42,9 +58,17 @@ from .pooling import (
     PoolCache,
     flatten_backward,
     flatten_forward,
+    global_avgpool2d_backward,
+    global_avgpool2d_forward,
     maxpool2d_backward,
     maxpool2d_forward,
 )
+from .transposed import (
+    TransposedCache,
+    conv_transpose2d_backward,
+    conv_transpose2d_forward,
+)
+from .transposed import _geometry as _transposed_geometry
 
 # --- Dense and activations (Part 2) ------------------------------------------
 
@@ -341,3 +365,395 @@ class Flatten:
         N, C, H, W = require_forward(self._shape)
         dY_ = check_like("dY", dY, (N, C * H * W), "the output")
         return flatten_backward(dY_, (N, C, H, W))
+
+
+# --- The layers of a modern CNN (Part 5) -------------------------------------
+
+
+class _BatchNorm:
+    """Batch normalisation over every axis but the channel axis (see subclasses)."""
+
+    _ndim = 2
+
+    def __init__(
+        self, features: int, *, eps: float = EPS, momentum: float = MOMENTUM
+    ) -> None:
+        C = check_positive_int("features", features)
+        self.eps, self.momentum = check_eps(eps), check_momentum(momentum)
+        self.params: dict[str, FloatArray] = {"gamma": np.ones(C), "beta": np.zeros(C)}
+        self.grads: dict[str, FloatArray] = {
+            name: np.zeros_like(value) for name, value in self.params.items()
+        }
+        #: Running statistics for evaluation mode, saved with the parameters.
+        self.buffers: dict[str, FloatArray] = {
+            "running_mean": np.zeros(C),
+            "running_var": np.ones(C),
+        }
+        #: Training mode (batch statistics) or evaluation mode (running ones).
+        self.training = True
+        self._cache: BatchNormCache | None = None
+
+    def forward(self, X: FloatArray) -> FloatArray:
+        """Y = γ X̂ + β; in training mode also updates the running statistics."""
+        X_ = np.asarray(X)
+        if X_.ndim != self._ndim:
+            axes = "(N, D)" if self._ndim == 2 else "(N, C, H, W)"
+            raise ValueError(
+                f"X has shape {X_.shape}; expected {axes} for {type(self).__name__}"
+            )
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if not self.training:
+            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
+            Y, self._cache = batchnorm_eval_forward(
+                X_, gamma, beta, mean, var, eps=self.eps
+            )
+            return Y
+        Y, cache = batchnorm_forward(X_, gamma, beta, eps=self.eps)
+        mean, var = update_running_stats(
+            self.buffers["running_mean"],
+            self.buffers["running_var"],
+            cache,
+            momentum=self.momentum,
+        )
+        self.buffers["running_mean"][...] = mean  # in place: a saved model sees it
+        self.buffers["running_var"][...] = var
+        self._cache = cache
+        return Y
+
+    def backward(self, dY: FloatArray) -> FloatArray:
+        """Fill ``grads`` with dγ, dβ; return dX (through μ and σ² in training)."""
+        dX, self.grads["gamma"], self.grads["beta"] = batchnorm_backward(
+            dY, require_forward(self._cache)
+        )
+        return dX
+
+
+class BatchNorm1D(_BatchNorm):
+    """Batch normalisation of a dense layer's outputs (N, D): statistics over N.
+
+    Parameters
+    ----------
+    features : int
+        D; γ (ones), β (zeros) and the running statistics have shape (D,).
+    eps : float
+        Added to the variance, ``>= 0``.
+    momentum : float in [0, 1]
+        Weight of each new batch in the running statistics.
+
+    Attributes
+    ----------
+    buffers : dict
+        ``running_mean`` (starts at 0) and ``running_var`` (starts at 1,
+        updated with the unbiased variance), each of shape (D,).
+    training : bool
+        True: normalise with the batch's statistics and update the running
+        ones; False: normalise with the running ones.
+
+    Notes
+    -----
+    Part 5, eqs. (5.1)–(5.8), through :mod:`cnnscratch.batchnorm`.
+
+    Examples
+    --------
+    >>> bn = BatchNorm1D(2)
+    >>> Y = bn.forward(np.array([[1.0, 0.0], [3.0, 4.0]]))
+    >>> Y.round(3)
+    array([[-1., -1.],
+           [ 1.,  1.]])
+    >>> bn.buffers["running_mean"]  # 0.9 · 0 + 0.1 · μ
+    array([0.2, 0.2])
+    """
+
+    _ndim = 2
+
+
+class BatchNorm2D(_BatchNorm):
+    """Batch normalisation of feature maps (N, C, H, W): statistics over N, H, W.
+
+    Parameters
+    ----------
+    features : int
+        C; γ, β and the running statistics have shape (C,).
+    eps : float
+    momentum : float in [0, 1]
+
+    Attributes
+    ----------
+    buffers : dict
+        ``running_mean`` and ``running_var``, each of shape (C,).
+    training : bool
+
+    Notes
+    -----
+    Part 5, eqs. (5.1)–(5.8), through :mod:`cnnscratch.batchnorm`.
+
+    Examples
+    --------
+    >>> bn = BatchNorm2D(3)
+    >>> Y = bn.forward(np.random.default_rng(0).normal(2.0, 5.0, size=(4, 3, 5, 5)))
+    >>> bool(np.allclose(Y.mean(axis=(0, 2, 3)), 0.0))  # each channel: mean 0
+    True
+    >>> Y.var(axis=(0, 2, 3)).round(3)  # variance σ²/(σ² + ε), just below 1
+    array([1., 1., 1.])
+    """
+
+    _ndim = 4
+
+
+class GlobalAvgPool2D:
+    """The mean of every feature map: (N, C, H, W) to (N, C), for any H and W.
+
+    Notes
+    -----
+    Part 5, eqs. (5.10) and (5.11), through
+    :func:`~cnnscratch.pooling.global_avgpool2d_forward` and
+    :func:`~cnnscratch.pooling.global_avgpool2d_backward`.
+
+    Examples
+    --------
+    >>> pool = GlobalAvgPool2D()
+    >>> pool.forward(np.ones((2, 3, 5, 7))).shape
+    (2, 3)
+    >>> pool.backward(np.ones((2, 3)))[0, 0, 0, :3]  # 1/(5·7) each
+    array([0.0286, 0.0286, 0.0286])
+    """
+
+    def __init__(self) -> None:
+        self.params: dict[str, FloatArray] = {}
+        self.grads: dict[str, FloatArray] = {}
+        self._shape: tuple[int, ...] | None = None
+
+    def forward(self, X: FloatArray) -> FloatArray:
+        """Y (N, C): the mean of each of the C maps of each image."""
+        Y, self._shape = global_avgpool2d_forward(X)
+        return Y
+
+    def backward(self, dY: FloatArray) -> FloatArray:
+        """dY / (H·W) at every pixel of its map, shape (N, C, H, W)."""
+        return global_avgpool2d_backward(dY, require_forward(self._shape))
+
+
+class _HasLayers(Protocol):
+    params: dict[str, FloatArray]
+    grads: dict[str, FloatArray]
+
+    def forward(self, X: FloatArray) -> FloatArray: ...
+
+    def backward(self, dY: FloatArray) -> FloatArray: ...
+
+
+def _flat(
+    layers: Sequence[_HasLayers], prefix: str, attr: str
+) -> dict[str, FloatArray]:
+    """``{"<prefix>.<index>.<name>": array}`` over the layers' ``attr`` dicts."""
+    return {
+        f"{prefix}.{i}.{name}": value
+        for i, layer in enumerate(layers)
+        for name, value in getattr(layer, attr, {}).items()
+    }
+
+
+def set_training(layers: Sequence[object], mode: bool) -> None:
+    """Set every layer that has a ``training`` flag (batch norm, residual blocks)."""
+    for layer in layers:
+        if hasattr(layer, "training"):
+            layer.training = mode
+
+
+class Residual:
+    """A residual block Y = F(X) + S(X): F a stack of layers, S the shortcut.
+
+    The shortcut S is the identity, or a projection (for example a 1x1
+    convolution with stride 2, :meth:`projection`) when F changes the
+    number of channels or the size of the maps. Backward, an addition copies
+    dY to both branches: dX = F′ᵀ dY + S′ᵀ dY, and with the identity the
+    second term is dY itself.
+
+    Parameters
+    ----------
+    body : sequence of layers
+        F, applied in order.
+    shortcut : sequence of layers, optional
+        S; the identity when omitted.
+
+    Attributes
+    ----------
+    params, grads, buffers : dict
+        The layers' own arrays, flat, named ``"body.<i>.<name>"`` and
+        ``"shortcut.<i>.<name>"``.
+
+    Notes
+    -----
+    Part 5, eqs. (5.12) and (5.13).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> block = Residual([Dense(3, 3, rng=rng), ReLU(), Dense(3, 3, rng=rng)])
+    >>> X = rng.normal(size=(2, 3))
+    >>> Y = block.forward(X)
+    >>> sorted(block.params)
+    ['body.0.W', 'body.0.b', 'body.2.W', 'body.2.b']
+    >>> dX = block.backward(np.ones((2, 3)))  # the identity adds dY to F's dX
+    >>> dX.shape
+    (2, 3)
+    """
+
+    def __init__(
+        self, body: Sequence[_HasLayers], shortcut: Sequence[_HasLayers] = ()
+    ) -> None:
+        if not body:
+            raise ValueError("body is empty; expected at least one layer")
+        self.body, self.shortcut = list(body), list(shortcut)
+        self.params: dict[str, FloatArray] = {
+            **_flat(self.body, "body", "params"),
+            **_flat(self.shortcut, "shortcut", "params"),
+        }
+        self.buffers: dict[str, FloatArray] = {
+            **_flat(self.body, "body", "buffers"),
+            **_flat(self.shortcut, "shortcut", "buffers"),
+        }
+        self.grads: dict[str, FloatArray] = {
+            name: np.zeros_like(value) for name, value in self.params.items()
+        }
+        self._training = True
+        self._shape: tuple[int, ...] | None = None
+
+    @staticmethod
+    def projection(
+        in_channels: int,
+        out_channels: int,
+        *,
+        rng: np.random.Generator,
+        stride: int = 2,
+    ) -> list[_HasLayers]:
+        """A projection shortcut: a 1x1 convolution with ``stride``, then batch norm."""
+        return [
+            Conv2D(in_channels, out_channels, 1, stride=stride, rng=rng),
+            BatchNorm2D(out_channels),
+        ]
+
+    @property
+    def training(self) -> bool:
+        """Training or evaluation mode, passed on to every layer inside."""
+        return self._training
+
+    @training.setter
+    def training(self, mode: bool) -> None:
+        self._training = bool(mode)
+        set_training(self.body + self.shortcut, self._training)
+
+    def forward(self, X: FloatArray) -> FloatArray:
+        """Y = F(X) + S(X); F(X) and S(X) must have the same shape.
+
+        All or nothing: if any layer inside rejects its input, or the two
+        branches disagree in shape, the running statistics of the batch
+        norms inside are restored to what they were.
+        """
+        saved = {name: value.copy() for name, value in self.buffers.items()}
+        try:
+            F = S = np.asarray(X)
+            for layer in self.body:
+                F = layer.forward(F)
+            for layer in self.shortcut:
+                S = layer.forward(S)
+            if F.shape != S.shape:
+                raise ValueError(
+                    f"body output has shape {F.shape} but shortcut output "
+                    f"{S.shape}; expected the same (use a projection shortcut)"
+                )
+        except ValueError:
+            for name, value in self.buffers.items():
+                value[...] = saved[name]
+            raise
+        self._shape = F.shape
+        return F + S
+
+    def backward(self, dY: FloatArray) -> FloatArray:
+        """dX = (F's backward of dY) + (S's backward of dY); fills ``grads``."""
+        shape = require_forward(self._shape)
+        dY_ = check_like("dY", dY, shape, "the forward output")
+        # --8<-- [start:residual_backward]
+        dF = dS = dY_  # the addition copies dY to both branches
+        for layer in reversed(self.body):
+            dF = layer.backward(dF)
+        for layer in reversed(self.shortcut):
+            dS = layer.backward(dS)
+        # --8<-- [end:residual_backward]
+        self.grads = {
+            **_flat(self.body, "body", "grads"),
+            **_flat(self.shortcut, "shortcut", "grads"),
+        }
+        return dF + dS
+
+
+class ConvTranspose2D:
+    """Transposed convolution layer, W (C_in, C_out, KH, KW) and b (C_out,).
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or (KH, KW)
+    rng : numpy.random.Generator
+        Draws He-normal weights (fan-in C_out·KH·KW, from W's shape as
+        PyTorch computes it); the bias starts at zero.
+    stride, padding, output_padding, dilation : int or (int, int)
+
+    Notes
+    -----
+    Part 5, eqs. (5.14)–(5.16), through
+    :func:`~cnnscratch.transposed.conv_transpose2d_forward` and
+    :func:`~cnnscratch.transposed.conv_transpose2d_backward`.
+
+    Examples
+    --------
+    >>> up = ConvTranspose2D(4, 2, 3, stride=2, padding=1, output_padding=1,
+    ...                      rng=np.random.default_rng(0))
+    >>> up.forward(np.zeros((1, 4, 4, 4))).shape  # 4 x 4 doubled to 8 x 8
+    (1, 2, 8, 8)
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntOrPair,
+        *,
+        rng: np.random.Generator,
+        stride: IntOrPair = 1,
+        padding: IntOrPair = 0,
+        output_padding: IntOrPair = 0,
+        dilation: IntOrPair = 1,
+    ) -> None:
+        C_in = check_positive_int("in_channels", in_channels)
+        C_out = check_positive_int("out_channels", out_channels)
+        KH, KW = as_pair("kernel_size", kernel_size, minimum=1)
+        self.options = {
+            "stride": stride,
+            "padding": padding,
+            "output_padding": output_padding,
+            "dilation": dilation,
+        }
+        _transposed_geometry(stride, padding, output_padding, dilation)  # checks
+        self.params: dict[str, FloatArray] = {
+            "W": he_normal((C_in, C_out, KH, KW), rng=rng),
+            "b": np.zeros(C_out),
+        }
+        self.grads: dict[str, FloatArray] = {
+            name: np.zeros_like(value) for name, value in self.params.items()
+        }
+        self._cache: TransposedCache | None = None
+
+    def forward(self, X: FloatArray) -> FloatArray:
+        """Output (N, C_out, OH, OW) of inputs X (N, C_in, H, W)."""
+        Y, self._cache = conv_transpose2d_forward(
+            X, self.params["W"], self.params["b"], **self.options
+        )
+        return Y
+
+    def backward(self, dY: FloatArray) -> FloatArray:
+        """Fill ``grads`` with dW, db; return dX, shaped like the input."""
+        dX, self.grads["W"], self.grads["b"] = conv_transpose2d_backward(
+            dY, require_forward(self._cache)
+        )
+        return dX

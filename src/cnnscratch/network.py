@@ -6,7 +6,8 @@ products in reverse (Part 2, eq. (2.16)). Its :meth:`~Sequential.parameters`
 and :meth:`~Sequential.gradients` are flat dicts (``"0.W"``, ``"0.b"``,
 ``"2.W"``, ...) of the layers' own arrays, which the optimisers update in
 place and which ``np.savez(path, **model.parameters())`` saves as they are.
-:func:`mlp` (Part 2) and :func:`digits_cnn` (Part 4) build the site's models;
+:func:`mlp` (Part 2), :func:`digits_cnn` (Part 4) and :func:`digits_resnet`
+(Part 5) build the site's models;
 :func:`fit` trains any of them.
 """
 
@@ -17,7 +18,7 @@ import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -39,13 +40,17 @@ from ._validate import (
 )
 from .init import Init
 from .layers import (
+    BatchNorm2D,
     Conv2D,
     Dense,
     Flatten,
+    GlobalAvgPool2D,
     MaxPool2D,
     ReLU,
+    Residual,
     Sigmoid,
     Tanh,
+    set_training,
 )
 from .losses import (
     _check_targets,
@@ -148,6 +153,52 @@ class Sequential:
             for i, layer in enumerate(self.layers)
             for name, value in layer.params.items()
         }
+
+    def buffers(self) -> dict[str, FloatArray]:
+        """Flat dict ``"<layer index>.<name>"`` → state that is not trained.
+
+        The running statistics of batch-norm layers (``"1.running_mean"``,
+        ...): the layers' own arrays, updated in place by forward passes in
+        training mode and saved beside the parameters. Empty for a model
+        without batch norm.
+        """
+        return {
+            f"{i}.{name}": value
+            for i, layer in enumerate(self.layers)
+            for name, value in getattr(layer, "buffers", {}).items()
+        }
+
+    def load_buffers(self, arrays: Mapping[str, ArrayLike]) -> None:
+        """Copy ``arrays`` (same keys and shapes as :meth:`buffers`) in place.
+
+        All or nothing, as :meth:`load_parameters`.
+        """
+        buffers = self.buffers()
+        if set(arrays) != set(buffers):
+            raise ValueError(
+                f"arrays has keys {sorted(arrays)}; expected {sorted(buffers)}"
+            )
+        checked = {
+            name: check_like(name, arrays[name], value.shape, "the model")
+            for name, value in buffers.items()
+        }
+        for name, value in buffers.items():
+            value[...] = checked[name]
+
+    def train(self, mode: bool = True) -> Sequential:
+        """Training mode (``mode=True``) or evaluation mode for every layer.
+
+        Only layers with a ``training`` flag (batch norm, residual blocks
+        holding it) behave differently: in training mode they normalise
+        with the batch's statistics and update their running ones, in
+        evaluation mode they use the running ones. Returns the model.
+        """
+        set_training(self.layers, bool(mode))
+        return self
+
+    def eval(self) -> Sequential:
+        """Evaluation mode: ``train(False)``. Returns the model."""
+        return self.train(False)
 
     def gradients(self) -> dict[str, FloatArray]:
         """Flat dict with the keys of :meth:`parameters`: the latest gradients."""
@@ -265,6 +316,52 @@ def digits_cnn(*, rng: np.random.Generator, filters: int = 16) -> Sequential:
     )
 
 
+def digits_resnet(*, rng: np.random.Generator, channels: int = 8) -> Sequential:
+    """The Part 5 network for 8x8 digits: conv–BN–ReLU, a residual block, GAP.
+
+    Two conv 3x3 (padding 1) → batch norm → ReLU blocks with ``channels``
+    maps at 8x8; a residual block that halves the size and doubles the
+    channels (conv 3x3 stride 2 → BN → ReLU → conv 3x3 → BN, plus a
+    projection shortcut: conv 1x1 stride 2 → BN), then ReLU; global average
+    pooling; dense to 10 logits. Input (N, 1, H, W) for any H, W >= 1
+    (trained on 8x8), output (N, 10).
+
+    Examples
+    --------
+    >>> model = digits_resnet(rng=np.random.default_rng(0))
+    >>> [type(layer).__name__ for layer in model.layers[:3]]
+    ['Conv2D', 'BatchNorm2D', 'ReLU']
+    >>> [type(layer).__name__ for layer in model.layers[6:]]
+    ['Residual', 'ReLU', 'GlobalAvgPool2D', 'Dense']
+    >>> model.forward(np.zeros((2, 1, 8, 8))).shape
+    (2, 10)
+    """
+    c = check_positive_int("channels", channels)
+    return Sequential(
+        [
+            Conv2D(1, c, 3, padding=1, rng=rng),
+            BatchNorm2D(c),
+            ReLU(),
+            Conv2D(c, c, 3, padding=1, rng=rng),
+            BatchNorm2D(c),
+            ReLU(),
+            Residual(
+                [
+                    Conv2D(c, 2 * c, 3, stride=2, padding=1, rng=rng),
+                    BatchNorm2D(2 * c),
+                    ReLU(),
+                    Conv2D(2 * c, 2 * c, 3, padding=1, rng=rng),
+                    BatchNorm2D(2 * c),
+                ],
+                Residual.projection(c, 2 * c, rng=rng, stride=2),
+            ),
+            ReLU(),
+            GlobalAvgPool2D(),
+            Dense(2 * c, 10, rng=rng),
+        ]
+    )
+
+
 # --- Training ---------------------------------------------------------------
 
 
@@ -336,25 +433,47 @@ def _check_optimizer(optimizer: object) -> Optimizer:
 
 
 def _check_batch(
-    model: Sequential, X: ArrayLike, Y: ArrayLike, names: tuple[str, str]
+    model: Sequential,
+    X: ArrayLike,
+    Y: ArrayLike,
+    names: tuple[str, str],
+    *,
+    probe: bool = True,
 ) -> tuple[FloatArray, FloatArray]:
     """A finite batch X (N, ...) and one-hot-like Y (N, K) that fit the model.
 
-    The model's output size is read from one forward pass of the first sample.
+    With ``probe``, the model's output size is read from one forward pass of
+    the first sample, in evaluation mode so that no running statistics move,
+    and the targets are checked; without it, the caller checks both against
+    the logits it computes anyway.
     """
     X_ = check_any_shape(names[0], X, min_ndim=2)
     Y_ = check_array(names[1], Y, ("N", "K"), N=(X_.shape[0], names[0]))
     for name, param in model.parameters().items():  # updatable, before any step
         check_parameter(f"model parameter {name!r}", param)
-    with np.errstate(over="ignore", invalid="ignore"):
-        K = model.forward(X_[:1]).shape[-1]
-    if Y_.shape[1] != K:
+    if probe:
+        modes = [(layer, layer.training) for layer in _with_modes(model)]
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                _check_output_size(model.eval().forward(X_[:1]), Y_, names[1])
+        finally:
+            for layer, mode in modes:
+                layer.training = mode
+        _check_targets(Y_, rows_sum_to_one=True, name=names[1])
+    return X_, Y_
+
+
+def _with_modes(model: Sequential) -> list[Any]:
+    """The layers that behave differently in training and evaluation mode."""
+    return [layer for layer in model.layers if hasattr(layer, "training")]
+
+
+def _check_output_size(Z: FloatArray, Y: FloatArray, name: str) -> None:
+    if Y.shape[1] != Z.shape[-1]:
         raise ValueError(
-            f"{names[1]} has shape {Y_.shape}; expected (N, K) with K = {K} "
+            f"{name} has shape {Y.shape}; expected (N, K) with K = {Z.shape[-1]} "
             "to match logits"
         )
-    _check_targets(Y_, rows_sum_to_one=True, name=names[1])
-    return X_, Y_
 
 
 def train_step(
@@ -363,7 +482,8 @@ def train_step(
     """One step of gradient descent on the softmax cross-entropy of a batch.
 
     Forward to the logits, the fused gradient (P − Y)/N (Part 2,
-    eq. (2.14)), backward through every layer, one optimiser update.
+    eq. (2.14)), backward through every layer, one optimiser update. The
+    model is put in training mode first (:meth:`Sequential.train`).
 
     Parameters
     ----------
@@ -401,18 +521,31 @@ def train_step(
     """
     model = _check_model(model)
     optimizer = _check_optimizer(optimizer)
-    X_, Y_ = _check_batch(model, X, Y, ("X", "Y"))
-    return _train_step(model, optimizer, X_, Y_)
+    X_, Y_ = _check_batch(model, X, Y, ("X", "Y"), probe=False)
+    return _train_step(model, optimizer, X_, Y_, check_output=True)
 
 
 def _train_step(
-    model: Sequential, optimizer: Optimizer, X: FloatArray, Y: FloatArray
+    model: Sequential,
+    optimizer: Optimizer,
+    X: FloatArray,
+    Y: FloatArray,
+    *,
+    check_output: bool = False,
 ) -> float:
     # With finite inputs and parameters, a non-finite value anywhere below is
     # an overflow: the run diverged. NumPy's warnings are replaced by one error.
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            Z = model.forward(X)
+            before = {k: v.copy() for k, v in model.buffers().items()}
+            Z = model.train().forward(X)
+            if check_output:
+                try:
+                    _check_output_size(Z, Y, "Y")
+                    _check_targets(Y, rows_sum_to_one=True, name="Y")
+                except ValueError:
+                    model.load_buffers(before)  # all or nothing: no statistic moved
+                    raise
             loss = softmax_cross_entropy(Z, Y)
             if not np.isfinite(loss):
                 raise NonFiniteError("the loss is inf")
@@ -528,7 +661,9 @@ def fit(
     """Train with mini-batches for ``epochs`` passes over (X, Y).
 
     Each epoch draws a new order from ``rng`` with :func:`minibatches` and
-    calls :func:`train_step` on every batch.
+    calls :func:`train_step` on every batch (in training mode); the
+    evaluation after each epoch runs in evaluation mode
+    (:meth:`Sequential.eval`), where the model is left at the end.
 
     Parameters
     ----------
@@ -658,6 +793,7 @@ def _fit(
             history.step_loss.append(loss)
             if on_step is not None:
                 on_step(loss)
+        model.eval()  # batch norm: running statistics, and none updated
         with np.errstate(over="ignore", invalid="ignore"):
             try:
                 Z = model.forward(X_)

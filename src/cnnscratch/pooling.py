@@ -641,3 +641,74 @@ def _check_flatten_cache(
             f"{producer} returns"
         )
     return int(cache[0]), int(cache[1]), int(cache[2]), int(cache[3])
+
+
+# ---------------------------------------------------------------------------
+# Global average pooling: one number per channel. Part 5, eqs. (5.10)-(5.11)
+
+
+def global_avgpool2d_forward(X: ArrayLike) -> tuple[FloatArray, tuple[int, ...]]:
+    """The mean of every feature map: (N, C, H, W) to (N, C).
+
+    Y[n, c] = (1/(H·W)) Σ_{h, w} X[n, c, h, w]: average pooling with one
+    window as large as the map, followed by a flatten. The output has C
+    entries whatever H and W are, so a dense layer after it accepts images
+    of any size.
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, C, H, W)
+
+    Returns
+    -------
+    Y : ndarray, shape (N, C)
+    cache : tuple of int
+        ``X``'s shape, what :func:`global_avgpool2d_backward` needs.
+
+    Notes
+    -----
+    Part 5, eq. (5.10).
+
+    Examples
+    --------
+    >>> Y, cache = global_avgpool2d_forward(np.arange(8.0).reshape(1, 2, 2, 2))
+    >>> Y, cache
+    (array([[1.5, 5.5]]), (1, 2, 2, 2))
+    """
+    X_ = check_array("X", X, ("N", "C", "H", "W"))
+    return X_.mean(axis=(2, 3)), X_.shape
+
+
+def global_avgpool2d_backward(dY: ArrayLike, cache: tuple[int, ...]) -> FloatArray:
+    """dX = dY / (H·W), copied to every pixel of its feature map.
+
+    Every pixel of map (n, c) enters Y[n, c] with weight 1/(H·W), so each
+    receives that share of dY[n, c].
+
+    Parameters
+    ----------
+    dY : ndarray, shape (N, C)
+    cache : tuple of int
+        ``(N, C, H, W)`` from :func:`global_avgpool2d_forward`.
+
+    Returns
+    -------
+    dX : ndarray, shape (N, C, H, W)
+
+    Notes
+    -----
+    Part 5, eq. (5.11).
+
+    Examples
+    --------
+    >>> global_avgpool2d_backward([[4.0]], (1, 1, 2, 2))[0, 0]
+    array([[1., 1.],
+           [1., 1.]])
+    """
+    N, C, H, W = _check_flatten_cache(cache, "cache", "global_avgpool2d_forward")
+    dY_ = check_array("dY", dY, ("N", "C"), N=(N, "X"), C=(C, "X"))
+    # --8<-- [start:global_avgpool_backward]
+    share = dY_ / (H * W)  # (N, C)
+    dX = np.broadcast_to(share[:, :, None, None], (N, C, H, W))
+    # --8<-- [end:global_avgpool_backward]
+    return np.array(dX)
