@@ -90,14 +90,16 @@ print("train:", X_train.shape, " test:", X_test.shape)
 # the flatten and the dense layer. Its second convolution halves the maps
 # from 8×8 to 4×4: a stride is the
 # [general case of Part 3](../part3-convolution.md#the-output-size), not a
-# new derivation, and its input gradient is the strided flipped-kernel
-# correlation of eq. (3.6).
+# new derivation. Its input gradient, the strided flipped-kernel correlation
+# of eq. (3.6) (computed in training by the equal im2col form, eq. (3.8)),
+# is what carries the loss's gradient back into the first convolution.
 #
 # The tables are generated from the model objects by `cnnscratch.sizing`,
 # with the formulas of [Sizing a network](../part4-designing-a-cnn.md#sizing-a-network):
 # each layer's output shape for one image, its parameters (4.3), its
-# multiply-adds per image (4.4) and the memory its output takes for a batch
-# of 32 in float64, which training keeps until the backward pass (4.5).
+# multiply-adds per image (4.4) and the memory its output takes for one
+# training batch in float64, which training keeps until the backward pass
+# (4.5).
 
 # %%
 BATCH = int(DEFAULTS["cnn"]["batch_size"])
@@ -410,7 +412,7 @@ for layer, field in zip(deep_model.layers, fields, strict=True):
 # is the product of the strides below layer $l$ and $p_l$ its padding (the
 # padding moves the window, in the units of the layer's input).
 
-# %% alt="Two maps of the absolute input gradient of the deeper CNN's two convolutions for a one-hot gradient at one output pixel of the second one, with the receptive field predicted by the recurrence outlined by a dashed square. Left, a 16 by 16 input and an inner output pixel: the non-zero gradient fills the outlined square. Right, the 8 by 8 frame of the digits and the corner output pixel: the outlined square extends past the border and the non-zero gradient fills the part inside the image."
+# %% alt="Two maps of the absolute input gradient of the deeper CNN's two convolutions for a one-hot gradient at one output pixel of the second one, with the receptive field predicted by the recurrence outlined by a dashed orange square. Left, a 16 by 16 input and an inner output pixel: the non-zero gradient fills the outlined square. Right, the 8 by 8 frame of the digits and the corner output pixel: the outlined square extends past the border and the non-zero gradient fills the part inside the image."
 convs = Sequential(copy.deepcopy(deep_model.layers[:4]))  # conv, ReLU, conv, ReLU
 jump, start_offset = 1, 0
 for layer in convs.layers:
@@ -451,7 +453,7 @@ for ax, size, (i, j) in zip(axes, (16, 8), ((4, 4), (0, 0)), strict=True):
             field,
             field,
             fill=False,
-            ec="white",
+            ec="#ff7f0e",
             lw=2,
             ls="--",
             clip_on=False,
