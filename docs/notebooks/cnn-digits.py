@@ -257,8 +257,8 @@ verdict = [
     + ("meets" if met else "misses")
     + " the goal of 98.5 %"
     + ("." if met else f", by {(0.985 - deep_acc.mean()) * n_test:.1f} test images.")
-    + f" It is {(deep_acc.mean() - one_acc.mean()) * 100:+.2f} percentage points"
-    f" from the one-convolution CNN.",
+    + " Against the one-convolution CNN its mean differs by"
+    f" {(deep_acc.mean() - one_acc.mean()) * 100:+.2f} percentage points.",
     f"- Its lead over the MLP is {margin * 100:.2f} percentage points "
     f"({margin * n_test:.1f} test images), "
     + ("larger" if margin > spread else "not larger")
