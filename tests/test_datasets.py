@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from cnnscratch.datasets import load_digits, one_hot, stratified_split
+from cnnscratch.datasets import load_digits, one_hot, shift_images, stratified_split
 
 
 def test_one_hot_puts_a_single_one_in_each_row_at_the_label() -> None:
@@ -83,3 +83,21 @@ def test_load_digits_explains_a_missing_scikit_learn(monkeypatch) -> None:
 def test_bad_inputs_raise_a_value_error_naming_the_argument(call, message) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize(("rows", "cols"), [(0, 0), (1, 0), (-2, 1), (0, -1), (2, 2)])
+def test_shift_images_matches_a_pixel_by_pixel_translation(rows, cols) -> None:
+    X = np.random.default_rng(0).normal(size=(2, 3, 5, 6))
+    expected = np.zeros_like(X)
+    for r in range(5):
+        for t in range(6):
+            if 0 <= r - rows < 5 and 0 <= t - cols < 6:
+                expected[..., r, t] = X[..., r - rows, t - cols]
+    np.testing.assert_array_equal(shift_images(X, rows, cols), expected)
+
+
+def test_shift_images_rejects_shifts_as_large_as_the_image() -> None:
+    with pytest.raises(ValueError, match="rows"):
+        shift_images(np.zeros((1, 1, 3, 3)), 3, 0)
+    with pytest.raises(ValueError, match="cols"):
+        shift_images(np.zeros((1, 1, 3, 3)), 0, 1.5)

@@ -66,7 +66,7 @@ def test_5_chain_rule_puts_the_outer_derivative_first() -> None:
     eq = PART1[
         PART1.index(r"\frac{\partial \mathbf{a}}{\partial \operatorname{vec}(W)}") :
     ]
-    eq = eq[: eq.index(r"\tag{1.15}")]
+    eq = eq[: eq.index(r"\tag{1.16}")]
     outer = eq.index(r"\frac{\partial \mathbf{a}}{\partial \mathbf{z}}")
     inner = eq.index(r"\frac{\partial \mathbf{z}}{\partial \operatorname{vec}(W)}")
     assert outer < inner

@@ -16,6 +16,7 @@ from cnnscratch.losses import softmax_cross_entropy, softmax_cross_entropy_gradi
 from cnnscratch.network import (
     Sequential,
     accuracy,
+    digits_deep_cnn,
     fit,
     minibatches,
     mlp,
@@ -281,3 +282,23 @@ def test_fit_reports_every_step_loss_to_on_step() -> None:
     )
     assert seen == history.step_loss
     assert len(seen) == 6
+
+
+def test_deep_cnn_backward_matches_finite_differences_through_both_convolutions() -> (
+    None
+):
+    # The first convolution's gradients pass through the second one's input
+    # gradient (strided, eq. (3.6)); dX checks the first one's too.
+    rng = np.random.default_rng(3)
+    model = digits_deep_cnn(rng=rng, filters=(2, 3))
+    _check_model_gradients(model, rng.standard_normal((2, 1, 8, 8)), np.eye(10)[[4, 7]])
+
+
+def test_deep_cnn_is_reproducible_and_rejects_bad_filters() -> None:
+    a = digits_deep_cnn(rng=np.random.default_rng(0)).parameters()
+    b = digits_deep_cnn(rng=np.random.default_rng(0)).parameters()
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    with pytest.raises(ValueError, match="filters"):
+        digits_deep_cnn(rng=np.random.default_rng(0), filters=(16, 0))
+    with pytest.raises(ValueError, match="filters"):
+        digits_deep_cnn(rng=np.random.default_rng(0), filters=16)  # type: ignore[arg-type]

@@ -1,10 +1,13 @@
-"""The from-scratch digits CNN against a PyTorch twin, step for step, in float64.
+"""The from-scratch digits CNNs against PyTorch twins, step for step, in float64.
 
 The twin is written with ``torch.nn.functional`` (``conv2d``, ``relu``,
 ``max_pool2d``, ``linear``) on tensors that start as copies of the NumPy
 model's weights; both see the same mini-batches in the same order and take
 Adam steps with the same settings. A wrong backward function anywhere in the
 convolution, pooling, flatten or dense layers would send the two runs apart.
+The deeper CNN (:func:`~cnnscratch.network.digits_deep_cnn`) adds what the
+one-convolution network never uses: the input gradient of a strided
+convolution, flowing back into the first convolution.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from cnnscratch.losses import softmax_cross_entropy_gradient  # noqa: E402
 from cnnscratch.network import (  # noqa: E402
     Sequential,
     digits_cnn,
+    digits_deep_cnn,
     minibatches,
     train_step,
 )
@@ -62,28 +66,76 @@ def torch_forward(params: dict[str, torch.Tensor], X: torch.Tensor) -> torch.Ten
     return F.linear(A.flatten(1), params["4.W"], params["4.b"])
 
 
-def test_adam_twin_gives_the_same_loss_at_every_step() -> None:
+def torch_forward_deep(
+    params: dict[str, torch.Tensor], X: torch.Tensor
+) -> torch.Tensor:
+    """conv 3x3 (pad 1) → ReLU → conv 3x3 (stride 2, pad 1) → ReLU → pool → dense."""
+    A = F.relu(F.conv2d(X, params["0.W"], params["0.b"], padding=1))
+    A = F.relu(F.conv2d(A, params["2.W"], params["2.b"], stride=2, padding=1))
+    return F.linear(F.max_pool2d(A, 2).flatten(1), params["6.W"], params["6.b"])
+
+
+def run_both(model: Sequential, forward, steps: int) -> tuple[list[float], dict]:
+    """Train ``model`` and its twin side by side; the |loss difference| per step."""
     digits = load_digits()
     X = digits.X_train.reshape(-1, 1, 8, 8)
-    model = digits_cnn(rng=np.random.default_rng(0), filters=8)
     twin = torch_twin(model)
     ours = Adam(lr=0.01)
     theirs = torch.optim.Adam(twin.values(), lr=0.01)
     X_t, y_t = torch.from_numpy(X), torch.from_numpy(digits.y_train)
     differences = []
-    for batch in minibatches(len(X), 32, rng=np.random.default_rng(1))[:40]:
+    order = np.random.default_rng(1)
+    batches = [b for _ in range(2) for b in minibatches(len(X), 32, rng=order)]
+    for batch in batches[:steps]:
         loss = train_step(model, ours, X[batch], digits.Y_train[batch])
         theirs.zero_grad()
-        torch_loss = F.cross_entropy(torch_forward(twin, X_t[batch]), y_t[batch])
+        torch_loss = F.cross_entropy(forward(twin, X_t[batch]), y_t[batch])
         torch_loss.backward()
         theirs.step()
         differences.append(abs(loss - torch_loss.item()))
+    return differences, twin
+
+
+def test_adam_twin_gives_the_same_loss_at_every_step() -> None:
+    model = digits_cnn(rng=np.random.default_rng(0), filters=8)
+    differences, twin = run_both(model, torch_forward, 40)
     assert len(differences) == 40
     assert max(differences) < TOLERANCE
     for name in NAMES:
         np.testing.assert_allclose(
             model.parameters()[name], twin[name].detach().numpy(), atol=TOLERANCE
         )
+
+
+def test_deep_cnn_twin_gives_the_same_loss_curve_and_final_weights() -> None:
+    # Sixty steps: more than one epoch (43 batches), so the data order of two
+    # epochs and the whole strided input gradient are exercised.
+    model = digits_deep_cnn(rng=np.random.default_rng(0))
+    differences, twin = run_both(model, torch_forward_deep, 60)
+    assert len(differences) == 60
+    assert max(differences) < TOLERANCE
+    assert set(twin) == {"0.W", "0.b", "2.W", "2.b", "6.W", "6.b"}
+    for name, value in model.parameters().items():
+        np.testing.assert_allclose(
+            value, twin[name].detach().numpy(), atol=TOLERANCE, err_msg=name
+        )
+
+
+def test_deep_cnn_backward_gives_autograds_gradients_including_dx() -> None:
+    rng = np.random.default_rng(7)
+    model = digits_deep_cnn(rng=rng, filters=(3, 4))
+    twin = torch_twin(model)
+    X, labels = rng.standard_normal((5, 1, 8, 8)), rng.integers(0, 10, 5)
+    X_t = torch.tensor(X, requires_grad=True)
+    dX = model.backward(
+        softmax_cross_entropy_gradient(model.forward(X), np.eye(10)[labels])
+    )
+    F.cross_entropy(torch_forward_deep(twin, X_t), torch.from_numpy(labels)).backward()
+    for name, grad in model.gradients().items():
+        np.testing.assert_allclose(
+            grad, twin[name].grad.numpy(), rtol=1e-10, atol=1e-14, err_msg=name
+        )
+    np.testing.assert_allclose(dX, X_t.grad.numpy(), rtol=1e-10, atol=1e-14)
 
 
 def test_backward_gives_autograds_gradients_for_every_parameter() -> None:

@@ -38,7 +38,7 @@ class LabDefaults(TypedDict):
 
 #: Hyper-parameters of the two labs; the notebooks train with the same ones.
 DEFAULTS: dict[str, LabDefaults] = {
-    "cnn": {"epochs": 20, "batch_size": 32, "lr": 0.01},
+    "cnn": {"epochs": 15, "batch_size": 32, "lr": 0.01},
     "mlp": {"epochs": 30, "batch_size": 32, "lr": 0.1},
 }
 #: The MLP lab trains with SGD and this momentum, the CNN lab with Adam.
@@ -152,7 +152,7 @@ def make_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--epochs",
         type=epochs_int,
-        help="passes over the training set (default: 20 for cnn, 30 for mlp)",
+        help="passes over the training set (default: 15 for cnn, 30 for mlp)",
     )
     train.add_argument(
         "--batch-size", type=positive_int, help="samples per step (default: 32)"

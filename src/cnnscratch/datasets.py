@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validate import (
     FloatArray,
+    check_array,
     check_entries,
     check_int,
     check_labels,
@@ -107,6 +108,53 @@ def stratified_split(
         test.append(members[:n_test])
         train.append(members[n_test:])
     return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
+
+
+def shift_images(X: ArrayLike, rows: int, cols: int) -> FloatArray:
+    """Translate every image by ``rows`` down and ``cols`` right, filling with 0.
+
+    Negative values shift up or left. Pixels pushed past the border are lost;
+    the ones that enter are zeros (the background of the digits).
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, C, H, W)
+    rows, cols : int
+        Shifts of less than H and W in absolute value.
+
+    Returns
+    -------
+    shifted : ndarray, shape (N, C, H, W)
+        ``shifted[..., r, t] = X[..., r - rows, t - cols]`` where that index
+        is inside the image, else 0.
+
+    Notes
+    -----
+    Part 4, "What weight sharing buys": the shift of the equivariance
+    statement (4.1) and of the lab's shifted test sets.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
+    >>> shift_images(X, 1, -1)[0, 0]
+    array([[0., 0., 0.],
+           [2., 3., 0.],
+           [5., 6., 0.]])
+    """
+    X_ = check_array("X", X, ("N", "C", "H", "W"))
+    H, W = X_.shape[2:]
+    for name, value, size in (("rows", rows, H), ("cols", cols, W)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise ValueError(f"{name} must be an int; got {value!r}")
+        if abs(value) >= size:
+            raise ValueError(f"{name} is {value}; expected |{name}| < {size}")
+    out = np.zeros_like(X_)
+    r, t = int(rows), int(cols)
+    out[..., max(r, 0) : H + min(r, 0), max(t, 0) : W + min(t, 0)] = X_[
+        ..., max(-r, 0) : H + min(-r, 0), max(-t, 0) : W + min(-t, 0)
+    ]
+    return out
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ def jacobian_z_wrt_b(n_out: int) -> FloatArray:
 
 
 def jacobian_z_wrt_W(x: ArrayLike, n_out: int) -> FloatArray:
-    """The third-order tensor ∂z/∂W, shape (n_out, n_out, n_in) (eq. (1.13)).
+    """The third-order tensor ∂z/∂W, shape (n_out, n_out, n_in) (eq. (1.14)).
 
     Entry ``[i, k, l]`` is ∂z_i/∂W[k, l] = δ_ik x_l: output i depends only on
     row i of W, through the input x.
@@ -120,7 +120,7 @@ def flatten_weight_jacobian(T: ArrayLike) -> FloatArray:
 
     vec stacks the columns of W (column-major, Fortran order): W[k, l] lands
     in column ``l * n_out + k``. This is the flattening under which
-    ∂z/∂W = xᵀ ⊗ I (eq. (1.14)).
+    ∂z/∂W = xᵀ ⊗ I (eq. (1.15)).
 
     Parameters
     ----------
@@ -148,7 +148,7 @@ def jacobian_a_wrt_z(W: ArrayLike, x: ArrayLike, b: ArrayLike) -> FloatArray:
 
 
 def jacobian_a_wrt_W(W: ArrayLike, x: ArrayLike, b: ArrayLike) -> FloatArray:
-    """∂a/∂W = xᵀ ⊗ diag(σ′(W x + b)), shape (n_out, n_out·n_in) (eq. (1.15)).
+    """∂a/∂W = xᵀ ⊗ diag(σ′(W x + b)), shape (n_out, n_out·n_in) (eq. (1.16)).
 
     The chain rule in numerator layout, ∂a/∂z · ∂z/∂W, with W flattened by
     vec (column-major, see :func:`flatten_weight_jacobian`).
@@ -174,7 +174,7 @@ def jacobian_a_wrt_W(W: ArrayLike, x: ArrayLike, b: ArrayLike) -> FloatArray:
 
 
 def jacobian_a_wrt_b(W: ArrayLike, x: ArrayLike, b: ArrayLike) -> FloatArray:
-    """∂a/∂b = diag(σ′(W x + b)) · I, shape (n_out, n_out) (eq. (1.16)).
+    """∂a/∂b = diag(σ′(W x + b)) · I, shape (n_out, n_out) (eq. (1.13)).
 
     Examples
     --------

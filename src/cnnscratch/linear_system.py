@@ -29,7 +29,7 @@ def _system(
 
 
 def residual(A: ArrayLike, x: ArrayLike, b: ArrayLike) -> FloatArray:
-    """The residual y = A x − b (Part 1, eq. (1.1)).
+    """The residual y = A x − b (Part 1, eq. (1.2)).
 
     Entry i is ``sum_j A[i, j] x[j] − b[i]``: row i of A, and entry i of b.
 
@@ -53,7 +53,7 @@ def residual(A: ArrayLike, x: ArrayLike, b: ArrayLike) -> FloatArray:
 
 
 def residual_jacobian(A: ArrayLike) -> FloatArray:
-    """Jacobian ∂(A x − b)/∂x = A, shape (m, n), in numerator layout (eq. (1.2)).
+    """Jacobian ∂(A x − b)/∂x = A, shape (m, n), in numerator layout (eq. (1.3)).
 
     It does not depend on x or b: the map is affine.
 
@@ -67,7 +67,7 @@ def residual_jacobian(A: ArrayLike) -> FloatArray:
 
 
 def objective(A: ArrayLike, x: ArrayLike, b: ArrayLike) -> float:
-    """The least-squares objective F(x) = ‖A x − b‖₂², a scalar (eq. (1.3)).
+    """The least-squares objective F(x) = ‖A x − b‖₂², a scalar (eq. (1.1)).
 
     Returns
     -------

@@ -6,8 +6,8 @@ products in reverse (Part 2, eq. (2.16)). Its :meth:`~Sequential.parameters`
 and :meth:`~Sequential.gradients` are flat dicts (``"0.W"``, ``"0.b"``,
 ``"2.W"``, ...) of the layers' own arrays, which the optimisers update in
 place and which ``np.savez(path, **model.parameters())`` saves as they are.
-:func:`mlp` (Part 2), :func:`digits_cnn` (Part 4) and :func:`digits_resnet`
-(Part 5) build the site's models;
+:func:`mlp` (Part 2), :func:`digits_cnn` and :func:`digits_deep_cnn` (Part 4)
+and :func:`digits_resnet` (Part 5) build the site's models;
 :func:`fit` trains any of them.
 """
 
@@ -358,6 +358,62 @@ def digits_resnet(*, rng: np.random.Generator, channels: int = 8) -> Sequential:
             ReLU(),
             GlobalAvgPool2D(),
             Dense(2 * c, 10, rng=rng),
+        ]
+    )
+
+
+def digits_deep_cnn(
+    *, rng: np.random.Generator, filters: tuple[int, int] = (16, 32)
+) -> Sequential:
+    """The deeper Part 4 CNN for 8x8 digits: two convolutions, logits for 10 classes.
+
+    conv 3x3 (``filters[0]`` maps, padding 1) → ReLU → conv 3x3
+    (``filters[1]`` maps, stride 2, padding 1) → ReLU → max-pool 2x2 →
+    flatten → dense to 10 logits. Input (N, 1, 8, 8), maps (N, f0, 8, 8),
+    (N, f1, 4, 4), (N, f1, 2, 2), output (N, 10).
+
+    The second convolution consumes the first one's output, so training
+    uses its input gradient, the flipped-kernel correlation of Part 3,
+    eq. (3.6), with a stride (step 1 of "Where the flip appears").
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Draws the He-normal weights of every layer, in order.
+    filters : (int, int)
+        Output channels of the two convolutions.
+
+    Returns
+    -------
+    model : Sequential
+
+    Notes
+    -----
+    Part 4, "Lab: a CNN on digits"; sized in Part 4, "Sizing a network".
+
+    Examples
+    --------
+    >>> model = digits_deep_cnn(rng=np.random.default_rng(0))
+    >>> [type(layer).__name__ for layer in model.layers]
+    ['Conv2D', 'ReLU', 'Conv2D', 'ReLU', 'MaxPool2D', 'Flatten', 'Dense']
+    >>> model.forward(np.zeros((5, 1, 8, 8))).shape
+    (5, 10)
+    >>> {name: p.shape for name, p in model.parameters().items()}["2.W"]
+    (32, 16, 3, 3)
+    """
+    if not (isinstance(filters, tuple) and len(filters) == 2):
+        raise ValueError(f"filters is {filters!r}; expected a pair of ints")
+    first = check_positive_int("filters[0]", filters[0])
+    second = check_positive_int("filters[1]", filters[1])
+    return Sequential(
+        [
+            Conv2D(1, first, 3, padding=1, rng=rng),
+            ReLU(),
+            Conv2D(first, second, 3, stride=2, padding=1, rng=rng),
+            ReLU(),
+            MaxPool2D(2),
+            Flatten(),
+            Dense(second * 2 * 2, 10, rng=rng),
         ]
     )
 
