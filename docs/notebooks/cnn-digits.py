@@ -752,11 +752,15 @@ if torch is not None:
 #   normalisation, dropout, a residual connection) means a new derivation
 #   and a new gradient check, where a framework builds the backward pass
 #   for you.
-# - **Speed.** The convolution is one matrix product after `im2col`, which
-#   copies every 3×3 receptive field: memory grows with the kernel size, and
-#   every layer pays Python overhead on every mini-batch. Frameworks use
-#   tuned kernels instead. The project's `benchmarks/` folder (`make bench`)
-#   times the site build and each notebook page against their goals.
+# - **Speed.** The layers train with the fast path of Part 3: the windows
+#   are copied once per step into one matrix (memory grows with the kernel
+#   size), and every layer pays Python overhead on every mini-batch.
+#   [Performance](performance.py) times it against PyTorch on this
+#   machine, layer by layer and for a whole epoch, and shows where tuned
+#   framework kernels still win and why.
+# - **Modern layers.** Batch normalisation, residual connections, global
+#   average pooling and transposed convolution are derived in
+#   [Part 5](../part5-modern-layers.md), with a lab of their own.
 #
 # To train the one-convolution CNN from a terminal and save its weights, run
 # `python -m cnnscratch train --model cnn`; it uses the same architecture and
