@@ -167,28 +167,27 @@ def check_array(
         an axis has size 0, or (with ``finite``) an entry is not finite.
     """
     array = as_array(name, value)
-    expected = _format_shape(axes)
-    got = _format_shape(array.shape)
+    # The messages are built only on failure: this runs on every layer call.
+    shape = array.shape
+
+    def fail(detail: str = "") -> ValueError:
+        return ValueError(
+            f"{name} has shape {_format_shape(shape)}; expected "
+            f"{_format_shape(axes)}{detail}"
+        )
+
     if array.ndim != len(axes):
-        raise ValueError(f"{name} has shape {got}; expected {expected}")
+        raise fail()
     seen: dict[str, int] = {}
-    for symbol, size in zip(axes, array.shape, strict=True):
+    for symbol, size in zip(axes, shape, strict=True):
         if symbol in known and size != known[symbol][0]:
             want, source = known[symbol]
-            raise ValueError(
-                f"{name} has shape {got}; expected {expected} with "
-                f"{symbol} = {want} to match {source}"
-            )
+            raise fail(f" with {symbol} = {want} to match {source}")
         if symbol in seen and size != seen[symbol]:
-            raise ValueError(
-                f"{name} has shape {got}; expected {expected} "
-                f"(both {symbol} axes the same size)"
-            )
+            raise fail(f" (both {symbol} axes the same size)")
         seen[symbol] = size
     if array.size == 0:
-        raise ValueError(
-            f"{name} has shape {got}; expected {expected} with every size >= 1"
-        )
+        raise fail(" with every size >= 1")
     if finite:
         check_finite(name, array)
     return array
@@ -196,7 +195,7 @@ def check_array(
 
 def check_finite(name: str, array: FloatArray) -> None:
     """Raise :class:`NonFiniteError` naming the first ``nan`` or ``inf`` entry."""
-    if not np.all(np.isfinite(array)):
+    if not np.isfinite(array).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
         raise NonFiniteError(
             f"{name} (shape {_format_shape(array.shape)}) has a non-finite "
@@ -360,6 +359,17 @@ def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
         listed = ", ".join(repr(c) for c in choices[:-1]) + f" or {choices[-1]!r}"
         raise ValueError(f"{name} is {short_repr(value)}; expected {listed}")
     return value
+
+
+def check_bool(name: str, value: object) -> bool:
+    """Return ``value`` as a ``bool`` if it is ``True`` or ``False``, else raise.
+
+    NumPy booleans qualify; ``1``, ``"False"`` (which ``bool`` would turn
+    into ``True``) and ``None`` do not.
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} is {short_repr(value)}; expected True or False")
+    return bool(value)
 
 
 def check_rng(name: str, value: object) -> np.random.Generator:

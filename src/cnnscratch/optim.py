@@ -97,9 +97,20 @@ def sgd_momentum_update(
     velocity_ = _like("velocity", velocity, param_)
     lr = check_positive("lr", lr)
     momentum = _fraction("momentum", momentum)
+    return _sgd_step(param_, grad_, velocity_, lr, momentum)
+
+
+def _sgd_step(
+    param: FloatArray,
+    grad: FloatArray,
+    velocity: FloatArray,
+    lr: float,
+    momentum: float,
+) -> tuple[FloatArray, FloatArray]:
+    """Eq. (2.19) on checked arrays: what :func:`sgd_momentum_update` and SGD share."""
     with np.errstate(over="ignore", invalid="ignore"):
-        velocity_ = momentum * velocity_ + grad_
-        new = param_ - lr * velocity_
+        velocity_ = momentum * velocity + grad
+        new = param - lr * velocity_
     _finite_update("param", new, velocity_)
     return new, velocity_
 
@@ -171,12 +182,27 @@ def adam_update(
     beta1 = _fraction("beta1", beta1)
     beta2 = _fraction("beta2", beta2)
     eps = check_positive("eps", eps)
+    return _adam_step(param_, grad_, m_, v_, t, lr, beta1, beta2, eps)
+
+
+def _adam_step(
+    param: FloatArray,
+    grad: FloatArray,
+    m: FloatArray,
+    v: FloatArray,
+    t: int,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Eq. (2.20) on checked arrays: what :func:`adam_update` and Adam share."""
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        m_ = beta1 * m_ + (1 - beta1) * grad_
-        v_ = beta2 * v_ + (1 - beta2) * grad_**2
+        m_ = beta1 * m + (1 - beta1) * grad
+        v_ = beta2 * v + (1 - beta2) * grad**2
         m_hat = m_ / (1 - beta1**t)
         v_hat = v_ / (1 - beta2**t)
-        new = param_ - lr * m_hat / (np.sqrt(v_hat) + eps)
+        new = param - lr * m_hat / (np.sqrt(v_hat) + eps)
     _finite_update("param", new, m_, v_)
     return new, m_, v_
 
@@ -255,14 +281,14 @@ class SGD:
         updates = {}
         for name, param in params.items():
             try:
-                updates[name] = sgd_momentum_update(
+                updates[name] = _sgd_step(  # hyper-parameters checked in __init__
                     param,
-                    grads[name],
+                    _like("grad", grads[name], param),
                     self.velocity[name]
                     if name in self.velocity
                     else np.zeros_like(param),
-                    lr=self.lr,
-                    momentum=self.momentum,
+                    self.lr,
+                    self.momentum,
                 )
             except ValueError as error:
                 raise _report(name, error) from None
@@ -323,16 +349,19 @@ class Adam:
         updates = {}
         for name, param in params.items():
             try:
-                updates[name] = adam_update(
+                # The moments are the optimiser's own arrays and the
+                # hyper-parameters were checked once, in __init__: only the
+                # gradient is new on every step.
+                updates[name] = _adam_step(
                     param,
-                    grads[name],
+                    _like("grad", grads[name], param),
                     self.m[name] if name in self.m else np.zeros_like(param),
                     self.v[name] if name in self.v else np.zeros_like(param),
                     t,
-                    lr=self.lr,
-                    beta1=self.beta1,
-                    beta2=self.beta2,
-                    eps=self.eps,
+                    self.lr,
+                    self.beta1,
+                    self.beta2,
+                    self.eps,
                 )
             except ValueError as error:
                 raise _report(name, error) from None
