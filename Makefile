@@ -55,6 +55,12 @@ chromium:
 setup-docs: $(DOCS_STAMP) node_modules/.npm-stamp
 setup-test: $(VENV)/.test-stamp node_modules/.npm-stamp chromium
 
+# The labs' matrices are small: one BLAS thread is faster than two, and two
+# threads per process spin against each other when the build, the notebooks
+# and two test workers share the machine's cores. `make bench` keeps the
+# default threads, as it measures the library against PyTorch's defaults.
+serve build test: export OPENBLAS_NUM_THREADS := 1
+
 serve: setup-docs
 	$(BIN)/mkdocs serve --strict -a 127.0.0.1:8000
 
