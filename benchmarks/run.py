@@ -4,7 +4,7 @@ Run with ``make bench``. Each line prints a measurement, its goal and whether
 it is met; the exit status is non-zero if a goal is missed.
 
 * the strict site build, notebooks executed: goal < 60 s;
-* each notebook page executed on its own: goal < 20 s.
+* each notebook page executed on its own: goal < 30 s (the labs' budget).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def main() -> int:
     results.append(("mkdocs build --strict (notebooks executed)", build, 60.0))
     for notebook in sorted((ROOT / "docs" / "notebooks").glob("*.py")):
         name = f"notebook {notebook.relative_to(ROOT)}"
-        results.append((name, notebook_seconds(notebook), 20.0))
+        results.append((name, notebook_seconds(notebook), 30.0))
     missed = 0
     for name, seconds, goal in results:
         ok = seconds < goal
