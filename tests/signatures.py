@@ -20,6 +20,7 @@ import numpy as np
 
 from cnnscratch import (
     activations,
+    batchnorm,
     checkpoint,
     cli,
     conv,
@@ -34,6 +35,8 @@ from cnnscratch import (
     network,
     optim,
     pooling,
+    sizing,
+    transposed,
 )
 
 
@@ -55,6 +58,9 @@ OPEN_FRACTION = Arg("real", 0.0, 1.0, low_open=True, high_open=True)
 COUNT = Arg("int", 1)
 PAIR1 = Arg("pair", 1)  # stride, dilation, kernel: >= 1
 PAIR0 = Arg("pair", 0)  # padding: >= 0
+NON_NEGATIVE = Arg("real", 0.0)  # eps of batch norm: >= 0
+CLOSED_FRACTION = Arg("real", 0.0, 1.0)  # momentum of batch norm: [0, 1]
+FLAG = Arg("bool")
 
 
 #: Hypothesis examples per fuzzed argument of an entry (at least 10 an entry).
@@ -154,9 +160,38 @@ def _method(
 # --- Caches of every forward function, for the backward functions ----------
 
 
+def bn_cache(ctx: Ctx) -> batchnorm.BatchNormCache:
+    """A training-mode batch-norm cache of a (4, 3) batch."""
+    gamma, beta = ctx.normal(3, seed=1), ctx.normal(3, seed=2)
+    return batchnorm.batchnorm_forward(ctx.normal(4, 3), gamma, beta)[1]
+
+
+def bn_eval_cache(ctx: Ctx) -> batchnorm.BatchNormCache:
+    """An evaluation-mode cache of the same shapes as :func:`bn_cache`."""
+    gamma, beta = ctx.normal(3, seed=1), ctx.normal(3, seed=2)
+    mean, var = ctx.normal(3, seed=3), ctx.normal(3, seed=4) ** 2
+    return batchnorm.batchnorm_eval_forward(ctx.normal(4, 3), gamma, beta, mean, var)[1]
+
+
+TX = arr(1, 2, 3, 3)
+TW = arr(2, 3, 2, 2, seed=1)
+Tb = arr(3, seed=2)
+T_OPTIONS = {"stride": 2, "padding": 1, "output_padding": 1, "dilation": 1}
+
+
+def transposed_cache(ctx: Ctx) -> transposed.TransposedCache:
+    """The cache of a (1, 2, 3, 3) input through a stride-2 transposed conv."""
+    return transposed.conv_transpose2d_forward(TX(ctx), TW(ctx), Tb(ctx), **T_OPTIONS)[
+        1
+    ]
+
+
 def caches(ctx: Ctx) -> dict[str, object]:
     X = ctx.normal(1, 1, 4, 4)
     return {
+        "batchnorm": bn_cache(ctx),
+        "batchnorm eval": bn_eval_cache(ctx),
+        "transposed": transposed_cache(ctx),
         "dense": dense.dense_forward(ctx.normal(2, 3), ctx.normal(2, 3), np.zeros(2))[
             1
         ],
@@ -324,6 +359,43 @@ def _layer_entries(
             stateful_owner=True,
         ),
     ]
+
+
+def bn_model(ctx: Ctx) -> network.Sequential:
+    """Dense → BatchNorm1D → ReLU → Dense: a model with running statistics."""
+    r = ctx.rng(1)
+    return network.Sequential(
+        [
+            layers.Dense(3, 4, rng=r),
+            layers.BatchNorm1D(4),
+            layers.ReLU(),
+            layers.Dense(4, 2, rng=r),
+        ]
+    )
+
+
+def residual_block(ctx: Ctx) -> layers.Residual:
+    """A dense residual block with batch norm inside and a dense shortcut."""
+    r = ctx.rng(2)
+    return layers.Residual(
+        [layers.Dense(3, 3, rng=r), layers.BatchNorm1D(3), layers.ReLU()],
+        [layers.Dense(3, 3, rng=r)],
+    )
+
+
+def small_conv(ctx: Ctx) -> layers.Conv2D:
+    return layers.Conv2D(1, 2, 3, padding=1, rng=ctx.rng(3))
+
+
+def _bn_entries(name: str, X: Callable, dY: Callable, features: int) -> list[Entry]:
+    return _layer_entries(
+        name,
+        lambda ctx: getattr(layers, name)(features),
+        X,
+        dY,
+        {"features": COUNT, "eps": NON_NEGATIVE, "momentum": CLOSED_FRACTION},
+        {"features": const(features), "eps": const(1e-5), "momentum": const(0.1)},
+    )
 
 
 def _optimizer_step(cls: type) -> Build:
@@ -642,6 +714,131 @@ TABLE: list[Entry] = [
             "dilation": PAIR1,
         },
     ),
+    # batchnorm
+    Entry("batchnorm.BatchNormCache", skip=RECORD),
+    Entry(
+        "batchnorm.batchnorm_forward",
+        _fn(
+            batchnorm.batchnorm_forward,
+            X=arr(4, 3),
+            gamma=arr(3, seed=1),
+            beta=arr(3, seed=2),
+            eps=const(1e-5),
+        ),
+        {"X": ARRAY, "gamma": ARRAY, "beta": ARRAY, "eps": NON_NEGATIVE},
+    ),
+    Entry(
+        "batchnorm.batchnorm_eval_forward",
+        _fn(
+            batchnorm.batchnorm_eval_forward,
+            X=arr(2, 3, 2, 2),
+            gamma=arr(3, seed=1),
+            beta=arr(3, seed=2),
+            running_mean=arr(3, seed=3),
+            running_var=lambda ctx: ctx.normal(3, seed=4) ** 2,
+            eps=const(1e-5),
+        ),
+        {
+            "X": ARRAY,
+            "gamma": ARRAY,
+            "beta": ARRAY,
+            "running_mean": ARRAY,
+            "running_var": ARRAY,
+            "eps": NON_NEGATIVE,
+        },
+    ),
+    Entry(
+        "batchnorm.check_eps",
+        _fn(batchnorm.check_eps, eps=const(1e-5)),
+        {"eps": NON_NEGATIVE},
+    ),
+    Entry(
+        "batchnorm.check_momentum",
+        _fn(batchnorm.check_momentum, momentum=const(0.1)),
+        {"momentum": CLOSED_FRACTION},
+    ),
+    Entry(
+        "batchnorm.check_running_stats",
+        _fn(
+            batchnorm.check_running_stats,
+            C=const(3),
+            running_mean=arr(3),
+            running_var=lambda ctx: ctx.normal(3, seed=1) ** 2,
+        ),
+        {"C": COUNT, "running_mean": ARRAY, "running_var": ARRAY},
+    ),
+    Entry(
+        "batchnorm.values_per_channel",
+        _fn(batchnorm.values_per_channel, X_shape=const((8, 3, 4, 4))),
+        {"X_shape": Arg("shape")},
+    ),
+    Entry(
+        "batchnorm.update_running_stats",
+        _fn(
+            batchnorm.update_running_stats,
+            running_mean=arr(3, seed=5),
+            running_var=lambda ctx: ctx.normal(3, seed=6) ** 2,
+            cache=bn_cache,
+            momentum=const(0.1),
+        ),
+        {
+            "running_mean": ARRAY,
+            "running_var": ARRAY,
+            "cache": Arg("cache"),
+            "momentum": CLOSED_FRACTION,
+        },
+    ),
+    *[
+        Entry(
+            f"batchnorm.{f.__name__}",
+            _fn(f, dY=arr(4, 3, seed=7), cache=bn_cache),
+            {"dY": ARRAY, "cache": Arg("cache")},
+        )
+        for f in (batchnorm.batchnorm_backward, batchnorm.batchnorm_backward_steps)
+    ],
+    # transposed
+    Entry("transposed.TransposedGeometry", skip=RECORD),
+    Entry("transposed.TransposedCache", skip=RECORD),
+    Entry(
+        "transposed.conv_transpose_output_size",
+        _fn(
+            transposed.conv_transpose_output_size,
+            H=const(3),
+            k=const(3),
+            stride=const(2),
+            padding=const(1),
+            output_padding=const(1),
+            dilation=const(1),
+        ),
+        {
+            "H": COUNT,
+            "k": COUNT,
+            "stride": COUNT,
+            "padding": Arg("int", 0),
+            "output_padding": Arg("int", 0),
+            "dilation": COUNT,
+        },
+    ),
+    *[
+        Entry(
+            f"transposed.{f.__name__}",
+            _fn(f, X=TX, W=TW, b=Tb, **{k: const(v) for k, v in T_OPTIONS.items()}),
+            {**CONV_ARGS, "output_padding": PAIR0},
+        )
+        for f in (
+            transposed.conv_transpose2d_forward,
+            transposed.conv_transpose2d_forward_loops,
+        )
+    ],
+    Entry(
+        "transposed.conv_transpose2d_backward",
+        _fn(
+            transposed.conv_transpose2d_backward,
+            dY=arr(1, 3, 5, 5, seed=3),
+            cache=transposed_cache,
+        ),
+        {"dY": ARRAY, "cache": Arg("cache")},
+    ),
     # pooling
     Entry("pooling.PoolCache", skip=RECORD),
     *[
@@ -676,6 +873,20 @@ TABLE: list[Entry] = [
         _fn(pooling.flatten_backward, dZ=arr(1, 16), cache=cache_of("flatten")),
         {"dZ": ARRAY, "cache": Arg("cache")},
     ),
+    Entry(
+        "pooling.global_avgpool2d_forward",
+        _fn(pooling.global_avgpool2d_forward, X=arr(2, 3, 4, 4)),
+        {"X": ARRAY},
+    ),
+    Entry(
+        "pooling.global_avgpool2d_backward",
+        _fn(
+            pooling.global_avgpool2d_backward,
+            dY=arr(2, 3),
+            cache=const((2, 3, 4, 4)),
+        ),
+        {"dY": ARRAY, "cache": Arg("cache")},
+    ),
     # init
     *[
         Entry(
@@ -708,6 +919,11 @@ TABLE: list[Entry] = [
         _fn(datasets.load_digits, test_fraction=const(0.25), seed=const(0)),
         {"test_fraction": OPEN_FRACTION, "seed": Arg("int", 0)},
         examples=4,  # a successful call reads scikit-learn's data files
+    ),
+    Entry(
+        "datasets.shift_images",
+        _fn(datasets.shift_images, X=arr(2, 1, 4, 4), rows=const(1), cols=const(-1)),
+        {"X": ARRAY, "rows": Arg("int", -3), "cols": Arg("int", -3)},
     ),
     Entry("datasets.Digits", skip=RECORD),
     # layers
@@ -759,6 +975,92 @@ TABLE: list[Entry] = [
         {"kernel": const(2), "stride": const(2)},
     ),
     *_layer_entries("Flatten", lambda ctx: layers.Flatten(), X4, arr(2, 25), {}, {}),
+    *_bn_entries("BatchNorm1D", arr(4, 3), arr(4, 3, seed=1), 3),
+    *_bn_entries("BatchNorm2D", arr(2, 3, 2, 2), arr(2, 3, 2, 2, seed=1), 3),
+    *_layer_entries(
+        "GlobalAvgPool2D",
+        lambda ctx: layers.GlobalAvgPool2D(),
+        arr(2, 3, 4, 4),
+        arr(2, 3),
+        {},
+        {},
+    ),
+    *_layer_entries(
+        "ConvTranspose2D",
+        lambda ctx: layers.ConvTranspose2D(2, 3, 2, rng=ctx.rng(), **T_OPTIONS),
+        TX,
+        arr(1, 3, 5, 5, seed=3),
+        {
+            "in_channels": COUNT,
+            "out_channels": COUNT,
+            "kernel_size": PAIR1,
+            "rng": Arg("rng"),
+            "stride": PAIR1,
+            "padding": PAIR0,
+            "output_padding": PAIR0,
+            "dilation": PAIR1,
+        },
+        {
+            "in_channels": const(2),
+            "out_channels": const(3),
+            "kernel_size": const(2),
+            "rng": rng(),
+            **{k: const(v) for k, v in T_OPTIONS.items()},
+        },
+    ),
+    Entry(
+        "layers.Residual",
+        _fn(
+            layers.Residual,
+            body=lambda ctx: [layers.Dense(3, 3, rng=ctx.rng()), layers.ReLU()],
+            shortcut=lambda ctx: [layers.Dense(3, 3, rng=ctx.rng(1))],
+        ),
+        {"body": Arg("layers"), "shortcut": Arg("layers")},
+    ),
+    Entry(
+        "layers.Residual.forward",
+        _method(residual_block, "forward", X=arr(4, 3)),
+        {"X": ARRAY},
+        stateful_owner=True,  # training mode: the running statistics inside
+    ),
+    Entry(
+        "layers.Residual.backward",
+        _method(
+            residual_block,
+            "backward",
+            lambda block, ctx: block.forward(ctx.normal(4, 3)),
+            dY=arr(4, 3, seed=1),
+        ),
+        {"dY": ARRAY},
+        stateful_owner=True,
+    ),
+    Entry(
+        "layers.Residual.projection",
+        _fn(
+            layers.Residual.projection,
+            in_channels=const(2),
+            out_channels=const(4),
+            rng=rng(),
+            stride=const(2),
+        ),
+        {
+            "in_channels": COUNT,
+            "out_channels": COUNT,
+            "rng": Arg("rng"),
+            "stride": PAIR1,
+        },
+        mutates=("rng",),
+    ),
+    Entry(
+        "layers.set_training",
+        _fn(
+            layers.set_training,
+            layers=lambda ctx: [layers.BatchNorm1D(3), residual_block(ctx)],
+            mode=const(False),
+        ),
+        {"layers": Arg("layers"), "mode": FLAG},
+        mutates=("layers",),
+    ),
     # network
     Entry("network.Layer", skip=PROTOCOL),
     Entry("network.Layer.forward", skip=PROTOCOL),
@@ -806,6 +1108,26 @@ TABLE: list[Entry] = [
         {"arrays": Arg("mapping")},
         stateful_owner=True,
     ),
+    Entry("network.Sequential.buffers", _method(bn_model, "buffers")),
+    Entry(
+        "network.Sequential.load_buffers",
+        _method(
+            bn_model,
+            "load_buffers",
+            arrays=lambda ctx: {
+                name: value + 1 for name, value in bn_model(ctx).buffers().items()
+            },
+        ),
+        {"arrays": Arg("mapping")},
+        stateful_owner=True,
+    ),
+    Entry(
+        "network.Sequential.train",
+        _method(bn_model, "train", mode=const(False)),
+        {"mode": FLAG},
+        stateful_owner=True,
+    ),
+    Entry("network.Sequential.eval", _method(bn_model, "eval")),
     Entry(
         "network.mlp",
         _fn(network.mlp, sizes=const([3, 4, 2]), rng=rng(), activation=const("tanh")),
@@ -816,6 +1138,18 @@ TABLE: list[Entry] = [
         "network.digits_cnn",
         _fn(network.digits_cnn, rng=rng(), filters=const(2)),
         {"rng": Arg("rng"), "filters": COUNT},
+        mutates=("rng",),
+    ),
+    Entry(
+        "network.digits_deep_cnn",
+        _fn(network.digits_deep_cnn, rng=rng(), filters=const((2, 3))),
+        {"rng": Arg("rng"), "filters": PAIR1},
+        mutates=("rng",),
+    ),
+    Entry(
+        "network.digits_resnet",
+        _fn(network.digits_resnet, rng=rng(), channels=const(2)),
+        {"rng": Arg("rng"), "channels": COUNT},
         mutates=("rng",),
     ),
     Entry(
@@ -1022,6 +1356,53 @@ TABLE: list[Entry] = [
             "writes a file once and then refuses to overwrite it; its refusals "
             "are tested in tests/test_exercises.py and test_cli.py"
         ),
+    ),
+    # sizing
+    Entry(
+        "sizing.describe",
+        _fn(sizing.describe, layer=small_conv),
+        {"layer": Arg("layer")},
+    ),
+    Entry(
+        "sizing.parameter_count",
+        _fn(sizing.parameter_count, layer=small_conv),
+        {"layer": Arg("layer")},
+    ),
+    *[
+        Entry(
+            f"sizing.{f.__name__}",
+            _fn(f, layer=small_conv, input_shape=const((1, 8, 8))),
+            {"layer": Arg("layer"), "input_shape": Arg("shape")},
+        )
+        for f in (sizing.output_shape, sizing.multiply_adds)
+    ],
+    Entry(
+        "sizing.layer_sizes",
+        _fn(
+            sizing.layer_sizes,
+            layers=lambda ctx: network.digits_cnn(rng=ctx.rng(), filters=2).layers,
+            input_shape=const((1, 8, 8)),
+        ),
+        {"layers": Arg("layers"), "input_shape": Arg("shape")},
+    ),
+    Entry(
+        "sizing.receptive_fields",
+        _fn(
+            sizing.receptive_fields,
+            layers=lambda ctx: network.digits_cnn(rng=ctx.rng(), filters=2).layers,
+        ),
+        {"layers": Arg("layers")},
+    ),
+    Entry("sizing.LayerSize", skip=RECORD),
+    Entry(
+        "sizing.LayerSize.memory",
+        _method(
+            lambda ctx: sizing.LayerSize("Dense 4 → 2", (2,), 10, 8, 2),
+            "memory",
+            batch_size=const(32),
+            itemsize=const(8),
+        ),
+        {"batch_size": COUNT, "itemsize": COUNT},
     ),
     # printing
     Entry("printing.set_print_policy", skip="no arguments to corrupt"),

@@ -202,7 +202,10 @@ def _cache_values(ctx: Ctx, valid: object) -> list[Bad]:
     others = [
         (f"a {kind} cache", cache, False)
         for kind, cache in caches(ctx).items()
-        if type(cache) is not type(valid) or kind in ("max", "avg")
+        # same-type caches that mean something else: a max-pool cache to an
+        # average-pool backward, an evaluation-mode cache where the batch's
+        # statistics are needed
+        if type(cache) is not type(valid) or kind in ("max", "avg", "batchnorm eval")
     ]
     return [
         ("None", None, False),
@@ -281,6 +284,21 @@ def _mappings(ctx: Ctx, valid: dict[str, np.ndarray]) -> list[Bad]:
     ]
 
 
+def _layers_one(ctx: Ctx) -> list[Bad]:
+    """Bad values for a single layer: not a layer, or a kind not handled."""
+    return [
+        ("None", None, False),
+        ("text", "conv", False),
+        ("a number", 3, False),
+        ("an object", object(), False),
+        ("a list of layers", [layers.ReLU()], False),
+        ("a model", small_mlp(ctx), False),
+        ("a batch-norm layer", layers.BatchNorm1D(3), False),
+        ("a Dense layer", layers.Dense(5, 2, rng=ctx.rng()), False),
+        ("a 3x3 max-pool", layers.MaxPool2D(3), False),
+    ]
+
+
 def _argv() -> list[Bad]:
     train = ["train", "--no-progress", "--model", "mlp"]
     return [
@@ -332,6 +350,14 @@ def bad_values(arg: Arg, value: object, ctx: Ctx) -> st.SearchStrategy[Bad]:
             ("a number", 1, False),
         ],
         "callable": lambda: [("None", None, False), ("a number", 1, False)],
+        "bool": lambda: [
+            ("None", None, False),
+            ("text", str(value), False),
+            ("a number", 1, False),
+            ("an array", np.array([True, False]), False),
+            ("np.bool_", np.bool_(value), True),
+        ],
+        "layer": lambda: _layers_one(ctx),
         "cache": lambda: _cache_values(ctx, value),
         "shape": lambda: [
             ("None", None, False),
@@ -435,7 +461,12 @@ def snapshot(value: object, depth: int = 0) -> object:
     if isinstance(value, list | tuple):
         return (type(value).__name__, [snapshot(v, depth + 1) for v in value])
     if isinstance(value, network.Sequential):  # layer caches are not state
-        return ("model", snapshot(value.parameters()), snapshot(value.gradients()))
+        return (
+            "model",
+            snapshot(value.parameters()),
+            snapshot(value.gradients()),
+            snapshot(value.buffers()),
+        )
     if hasattr(value, "__dict__") and type(value).__module__.startswith("cnnscratch"):
         return (type(value).__name__, snapshot(vars(value), depth + 1))
     if hasattr(value, "__dataclass_fields__"):

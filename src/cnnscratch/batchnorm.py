@@ -34,7 +34,16 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import FloatArray, check_array, check_like
+from ._validate import (
+    FloatArray,
+    as_array,
+    check_array,
+    check_cache,
+    check_like,
+    check_positive_int,
+    is_int,
+    short_repr,
+)
 
 #: PyTorch's defaults: ε added to the variance, momentum of the running averages.
 EPS = 1e-5
@@ -70,7 +79,7 @@ def _axes(ndim: int) -> tuple[int, ...]:
 
 
 def _check_x(X: ArrayLike) -> FloatArray:
-    X_ = np.asarray(X)
+    X_ = as_array("X", X)
     axes = ("N", "D") if X_.ndim == 2 else ("N", "C", "H", "W")
     return check_array("X", X, axes)
 
@@ -84,10 +93,21 @@ def _check_affine(
 
 
 def _as_float(value: object) -> float:
-    """``value`` as a float if it is a real number (not a bool), else nan."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+    """``value`` as a float if it is a real number (not a bool), else nan.
+
+    Complex numbers and long doubles (wider than float64) are not real
+    numbers here, as in :func:`~cnnscratch._validate.check_real`.
+    """
+    if isinstance(value, bool) or not isinstance(
+        value, int | float | np.integer | np.floating
+    ):
         return math.nan
-    return float(value)
+    if np.dtype(type(value)).itemsize > 8:
+        return math.nan
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond float64's range
+        return math.inf
 
 
 def check_eps(eps: float) -> float:
@@ -126,7 +146,65 @@ def values_per_channel(X_shape: tuple[int, ...]) -> int:
     >>> values_per_channel((8, 3)), values_per_channel((8, 3, 4, 4))
     (8, 128)
     """
-    return math.prod(X_shape) // X_shape[1]
+    shape = _check_shape("X_shape", X_shape)
+    return math.prod(shape) // shape[1]
+
+
+def _check_shape(name: str, X_shape: object) -> tuple[int, ...]:
+    """``X_shape`` as a tuple of 2 or 4 ints >= 1: (N, D) or (N, C, H, W)."""
+    sizes = tuple(X_shape) if isinstance(X_shape, tuple | list) else ()
+    if len(sizes) not in (2, 4) or not all(is_int(n) and n >= 1 for n in sizes):
+        raise ValueError(
+            f"{name} is {short_repr(X_shape)}; expected (N, D) or (N, C, H, W), "
+            "all integers >= 1"
+        )
+    return tuple(int(n) for n in sizes)
+
+
+def _check_cache(cache: object, *, training: bool = False) -> BatchNormCache:
+    """``cache`` if it is a :class:`BatchNormCache` a forward pass could return.
+
+    With ``training``, it must come from :func:`batchnorm_forward`.
+    """
+    producer = (
+        "batchnorm_forward"
+        if training
+        else "batchnorm_forward or batchnorm_eval_forward"
+    )
+    cache = check_cache(cache, BatchNormCache, producer)
+    X_hat = cache.X_hat
+    if not (
+        isinstance(X_hat, np.ndarray)
+        and X_hat.dtype.kind == "f"
+        and X_hat.ndim in (2, 4)
+        and X_hat.size > 0
+    ):
+        raise ValueError(
+            f"cache.X_hat is {short_repr(X_hat)}; expected the BatchNormCache "
+            f"that {producer} returns, whose X_hat is a 2-D or 4-D float array"
+        )
+    C = X_hat.shape[1]
+    for field in ("mean", "var", "inv_std", "gamma"):
+        value = getattr(cache, field)
+        if not (
+            isinstance(value, np.ndarray)
+            and value.dtype.kind == "f"
+            and value.shape == (C,)
+        ):
+            raise ValueError(
+                f"cache.{field} is {short_repr(value)}; expected the BatchNormCache "
+                f"that {producer} returns, whose {field} has shape ({C},)"
+            )
+    if not isinstance(cache.training, bool | np.bool_):
+        raise ValueError(
+            f"cache.training is {short_repr(cache.training)}; expected the "
+            f"BatchNormCache that {producer} returns, whose training is a bool"
+        )
+    if training and not cache.training:
+        raise ValueError(
+            "cache is from evaluation mode; expected one from batchnorm_forward"
+        )
+    return cache
 
 
 def _normalise(
@@ -275,6 +353,7 @@ def check_running_stats(
     ...
     ValueError: running_var has shape (1,); expected (C,) with C = 2 to match X
     """
+    C = check_positive_int("C", C)
     mean = check_array("running_mean", running_mean, ("C",), C=(C, "X"))
     var = check_array("running_var", running_var, ("C",), C=(C, "X"))
     if np.any(var < 0):
@@ -319,10 +398,7 @@ def update_running_stats(
     >>> update_running_stats([0.0], [1.0], cache, momentum=0.5)  # σ² = 1, unbiased 2
     (array([1.]), array([1.5]))
     """
-    if not cache.training:
-        raise ValueError(
-            "cache is from evaluation mode; expected one from batchnorm_forward"
-        )
+    cache = _check_cache(cache, training=True)
     C = cache.mean.shape[0]
     mean, var = check_running_stats(C, running_mean, running_var)
     m = check_momentum(momentum)
@@ -331,8 +407,11 @@ def update_running_stats(
     return (1 - m) * mean + m * cache.mean, (1 - m) * var + m * unbiased
 
 
-def _check_upstream(dY: ArrayLike, cache: BatchNormCache) -> FloatArray:
-    return check_like("dY", dY, cache.X_hat.shape, "the forward output")
+def _check_upstream(
+    dY: ArrayLike, cache: object, *, training: bool = False
+) -> tuple[FloatArray, BatchNormCache]:
+    cache_ = _check_cache(cache, training=training)
+    return check_like("dY", dY, cache_.X_hat.shape, "the forward output"), cache_
 
 
 def batchnorm_backward(
@@ -373,7 +452,7 @@ def batchnorm_backward(
     >>> np.abs(dX).max() < 1e-12, dbeta
     (True, array([3.]))
     """
-    dY_ = _check_upstream(dY, cache)
+    dY_, cache = _check_upstream(dY, cache)
     X_hat, _, _, inv_std, gamma, training = cache
     axes = _axes(X_hat.ndim)
     M = values_per_channel(X_hat.shape)
@@ -427,11 +506,7 @@ def batchnorm_backward_steps(
     >>> all(np.allclose(a, b) for a, b in zip(steps, compact))
     True
     """
-    dY_ = _check_upstream(dY, cache)
-    if not cache.training:
-        raise ValueError(
-            "cache is from evaluation mode; expected one from batchnorm_forward"
-        )
+    dY_, cache = _check_upstream(dY, cache, training=True)
     X_hat, _, _, inv_std, gamma, _ = cache
     n = X_hat.ndim
     axes = _axes(n)

@@ -25,7 +25,10 @@ import numpy as np
 
 from ._validate import (
     FloatArray,
+    as_array,
     check_any_shape,
+    check_array,
+    check_bool,
     check_choice,
     check_entries,
     check_like,
@@ -379,6 +382,7 @@ class _BatchNorm:
         self, features: int, *, eps: float = EPS, momentum: float = MOMENTUM
     ) -> None:
         C = check_positive_int("features", features)
+        check_entries("features", (C,), "a scale vector")
         self.eps, self.momentum = check_eps(eps), check_momentum(momentum)
         self.params: dict[str, FloatArray] = {"gamma": np.ones(C), "beta": np.zeros(C)}
         self.grads: dict[str, FloatArray] = {
@@ -395,13 +399,18 @@ class _BatchNorm:
 
     def forward(self, X: FloatArray) -> FloatArray:
         """Y = γ X̂ + β; in training mode also updates the running statistics."""
-        X_ = np.asarray(X)
+        X_ = as_array("X", X)
         if X_.ndim != self._ndim:
             axes = "(N, D)" if self._ndim == 2 else "(N, C, H, W)"
             raise ValueError(
                 f"X has shape {X_.shape}; expected {axes} for {type(self).__name__}"
             )
         gamma, beta = self.params["gamma"], self.params["beta"]
+        features = (gamma.shape[0], "the layer's features")
+        if self._ndim == 2:
+            X_ = check_array("X", X_, ("N", "D"), D=features)
+        else:
+            X_ = check_array("X", X_, ("N", "C", "H", "W"), C=features)
         if not self.training:
             mean, var = self.buffers["running_mean"], self.buffers["running_var"]
             Y, self._cache = batchnorm_eval_forward(
@@ -553,9 +562,46 @@ def _flat(
     }
 
 
-def set_training(layers: Sequence[object], mode: bool) -> None:
-    """Set every layer that has a ``training`` flag (batch norm, residual blocks)."""
+def _check_layers(name: str, layers: object) -> list[_HasLayers]:
+    """``layers`` as a list if it is a sequence of layers, else raise."""
+    if not isinstance(layers, Sequence) or isinstance(layers, str):
+        raise ValueError(
+            f"{name} is a {type(layers).__name__}; expected a list of layers"
+        )
+    for i, layer in enumerate(layers):
+        missing = [
+            attribute
+            for attribute in ("params", "grads", "forward", "backward")
+            if not hasattr(layer, attribute)
+        ]
+        if missing:
+            raise ValueError(
+                f"{name}[{i}] is a {type(layer).__name__} without "
+                f"{', '.join(missing)}; expected a layer (see cnnscratch.layers)"
+            )
+    return list(layers)
+
+
+def _layer_states(layers: Sequence[object]) -> list[tuple[object, dict[str, object]]]:
+    """Every layer's attributes (a shallow copy), nested residual blocks included."""
+    states: list[tuple[object, dict[str, object]]] = []
     for layer in layers:
+        if hasattr(layer, "__dict__"):
+            states.append((layer, dict(vars(layer))))
+        if isinstance(layer, Residual):
+            states += _layer_states(layer.body + layer.shortcut)
+    return states
+
+
+def set_training(layers: Sequence[object], mode: bool) -> None:
+    """Set every layer that has a ``training`` flag (batch norm, residual blocks).
+
+    ``layers`` is a list of layers and ``mode`` ``True`` (training) or
+    ``False`` (evaluation); both are checked before any layer changes.
+    """
+    layers_ = _check_layers("layers", layers)
+    mode = check_bool("mode", mode)
+    for layer in layers_:
         if hasattr(layer, "training"):
             layer.training = mode
 
@@ -602,9 +648,10 @@ class Residual:
     def __init__(
         self, body: Sequence[_HasLayers], shortcut: Sequence[_HasLayers] = ()
     ) -> None:
-        if not body:
+        body_ = _check_layers("body", body)
+        if not body_:
             raise ValueError("body is empty; expected at least one layer")
-        self.body, self.shortcut = list(body), list(shortcut)
+        self.body, self.shortcut = body_, _check_layers("shortcut", shortcut)
         self.params: dict[str, FloatArray] = {
             **_flat(self.body, "body", "params"),
             **_flat(self.shortcut, "shortcut", "params"),
@@ -647,10 +694,11 @@ class Residual:
         """Y = F(X) + S(X); F(X) and S(X) must have the same shape.
 
         All or nothing: if any layer inside rejects its input, or the two
-        branches disagree in shape, the running statistics of the batch
-        norms inside are restored to what they were.
+        branches disagree in shape, every layer inside is restored to what
+        it was (the running statistics of the batch norms, the caches).
         """
         saved = {name: value.copy() for name, value in self.buffers.items()}
+        states = _layer_states(self.body + self.shortcut)
         try:
             F = S = np.asarray(X)
             for layer in self.body:
@@ -662,7 +710,10 @@ class Residual:
                     f"body output has shape {F.shape} but shortcut output "
                     f"{S.shape}; expected the same (use a projection shortcut)"
                 )
-        except ValueError:
+        except Exception:
+            for owner, state in states:
+                vars(owner).clear()
+                vars(owner).update(state)
             for name, value in self.buffers.items():
                 value[...] = saved[name]
             raise
@@ -728,6 +779,7 @@ class ConvTranspose2D:
         C_in = check_positive_int("in_channels", in_channels)
         C_out = check_positive_int("out_channels", out_channels)
         KH, KW = as_pair("kernel_size", kernel_size, minimum=1)
+        check_entries("out_channels", (C_in, C_out, KH, KW), "a kernel")
         self.options = {
             "stride": stride,
             "padding": padding,

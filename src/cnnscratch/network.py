@@ -28,6 +28,7 @@ from ._validate import (
     NonFiniteError,
     check_any_shape,
     check_array,
+    check_bool,
     check_callable,
     check_choice,
     check_entries,
@@ -130,10 +131,21 @@ class Sequential:
         self.layers = list(layers)
 
     def forward(self, X: ArrayLike) -> FloatArray:
-        """Run every layer in order; returns the last layer's output."""
+        """Run every layer in order; returns the last layer's output.
+
+        All or nothing: if a layer rejects what reaches it, the running
+        statistics of the batch norms before it are restored.
+        """
         out = check_any_shape("X", X)
-        for layer in self.layers:
-            out = layer.forward(out)
+        buffers = self.buffers()
+        saved = {name: value.copy() for name, value in buffers.items()}
+        try:
+            for layer in self.layers:
+                out = layer.forward(out)
+        except Exception:
+            for name, value in buffers.items():
+                value[...] = saved[name]
+            raise
         return out
 
     def backward(self, dY: ArrayLike) -> FloatArray:
@@ -174,14 +186,22 @@ class Sequential:
         All or nothing, as :meth:`load_parameters`.
         """
         buffers = self.buffers()
+        if not isinstance(arrays, Mapping):
+            raise ValueError(
+                f"arrays is a {type(arrays).__name__}; expected a dict of name -> array"
+            )
         if set(arrays) != set(buffers):
             raise ValueError(
-                f"arrays has keys {sorted(arrays)}; expected {sorted(buffers)}"
+                f"arrays has keys {sorted(arrays, key=str)}; expected {sorted(buffers)}"
             )
         checked = {
-            name: check_like(name, arrays[name], value.shape, "the model")
+            name: check_like(
+                f"arrays[{name!r}]", arrays[name], value.shape, "the model"
+            )
             for name, value in buffers.items()
         }
+        for name, value in buffers.items():  # every array writable before any write
+            check_parameter(f"model buffer {name!r}", value)
         for name, value in buffers.items():
             value[...] = checked[name]
 
@@ -192,8 +212,9 @@ class Sequential:
         holding it) behave differently: in training mode they normalise
         with the batch's statistics and update their running ones, in
         evaluation mode they use the running ones. Returns the model.
+        ``mode`` is ``True`` or ``False``.
         """
-        set_training(self.layers, bool(mode))
+        set_training(self.layers, check_bool("mode", mode))
         return self
 
     def eval(self) -> Sequential:
@@ -337,6 +358,8 @@ def digits_resnet(*, rng: np.random.Generator, channels: int = 8) -> Sequential:
     (2, 10)
     """
     c = check_positive_int("channels", channels)
+    check_entries("channels", (2 * c, 2 * c, 3, 3), "a kernel")
+    check_rng("rng", rng)
     return Sequential(
         [
             Conv2D(1, c, 3, padding=1, rng=rng),
@@ -405,6 +428,10 @@ def digits_deep_cnn(
         raise ValueError(f"filters is {filters!r}; expected a pair of ints")
     first = check_positive_int("filters[0]", filters[0])
     second = check_positive_int("filters[1]", filters[1])
+    check_entries("filters[0]", (first, 1, 3, 3), "a kernel")
+    check_entries("filters", (second, first, 3, 3), "a kernel")
+    check_entries("filters[1]", (10, second * 2 * 2), "a weight matrix")
+    check_rng("rng", rng)
     return Sequential(
         [
             Conv2D(1, first, 3, padding=1, rng=rng),
@@ -801,6 +828,7 @@ def _rolled_back_on_error(
     A KeyboardInterrupt keeps the progress made so far.
     """
     params = {name: p.copy() for name, p in model.parameters().items()}
+    buffers = {name: b.copy() for name, b in model.buffers().items()}
     state = copy.deepcopy(vars(optimizer)) if hasattr(optimizer, "__dict__") else None
     rng_state = rng.bit_generator.state
     try:
@@ -808,6 +836,8 @@ def _rolled_back_on_error(
     except Exception:
         for name, p in model.parameters().items():
             p[...] = params[name]
+        for name, b in model.buffers().items():
+            b[...] = buffers[name]
         if state is not None:
             vars(optimizer).clear()
             vars(optimizer).update(state)

@@ -20,7 +20,14 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import FloatArray, check_array, check_cache, is_int, short_repr
+from ._validate import (
+    FloatArray,
+    check_array,
+    check_cache,
+    check_entries,
+    is_int,
+    short_repr,
+)
 from .conv import (
     ConvGeometry,
     IntOrPair,
@@ -706,6 +713,7 @@ def global_avgpool2d_backward(dY: ArrayLike, cache: tuple[int, ...]) -> FloatArr
            [1., 1.]])
     """
     N, C, H, W = _check_flatten_cache(cache, "cache", "global_avgpool2d_forward")
+    check_entries("cache", (N, C, H, W), "an input gradient")
     dY_ = check_array("dY", dY, ("N", "C"), N=(N, "X"), C=(C, "X"))
     # --8<-- [start:global_avgpool_backward]
     share = dY_ / (H * W)  # (N, C)

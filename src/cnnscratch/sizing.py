@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ._validate import check_positive_int, is_int, short_repr
 from .conv import Pair, as_pair, conv_output_size
 from .layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sigmoid, Tanh
 
@@ -58,11 +59,43 @@ def _conv_geometry(layer: Conv2D | MaxPool2D) -> tuple[Pair, Pair, Pair, Pair]:
     return kernel, stride, (0, 0), (1, 1)
 
 
+_KNOWN = (Conv2D, MaxPool2D, Flatten, Dense, ReLU, Tanh, Sigmoid)
+
+
 def _unknown(layer: object) -> ValueError:
     return ValueError(
         f"layer is a {type(layer).__name__}; expected Conv2D, MaxPool2D, Flatten, "
         "Dense, ReLU, Tanh or Sigmoid"
     )
+
+
+def _check_layer(layer: object) -> None:
+    """Raise unless ``layer`` is one of the kinds this module sizes."""
+    if not isinstance(layer, _KNOWN):
+        raise _unknown(layer)
+
+
+def _check_layer_list(layers: object) -> list[object]:
+    """``layers`` as a list if it is a sequence of known layers, else raise."""
+    if not isinstance(layers, Sequence) or isinstance(layers, str):
+        raise ValueError(
+            f"layers is {short_repr(layers)}; expected a list of layers (model.layers)"
+        )
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, _KNOWN):
+            raise ValueError(f"layers[{i}]: {_unknown(layer)}")
+    return list(layers)
+
+
+def _check_shape(input_shape: object) -> Shape:
+    """``input_shape`` as a tuple of ints >= 1, else raise."""
+    sizes = tuple(input_shape) if isinstance(input_shape, tuple | list) else ()
+    if not sizes or not all(is_int(n) and n >= 1 for n in sizes):
+        raise ValueError(
+            f"input_shape is {short_repr(input_shape)}; expected a tuple of "
+            "integers >= 1, such as (C, H, W) or (n_in,)"
+        )
+    return tuple(int(n) for n in sizes)
 
 
 def describe(layer: object) -> str:
@@ -75,7 +108,18 @@ def describe(layer: object) -> str:
     'Conv2D 3×3, 16 filters, padding 1'
     >>> describe(MaxPool2D(2)), describe(ReLU())
     ('MaxPool2D 2×2', 'ReLU')
+
+    Any other layer (an object with ``params``, ``grads``, ``forward`` and
+    ``backward``) is named by its class; anything else is refused.
     """
+    if not isinstance(layer, _KNOWN) and not all(
+        hasattr(layer, attribute)
+        for attribute in ("params", "grads", "forward", "backward")
+    ):
+        raise ValueError(
+            f"layer is a {type(layer).__name__}; expected a layer "
+            "(see cnnscratch.layers)"
+        )
     if isinstance(layer, Conv2D):
         C_out, _, KH, KW = layer.params["W"].shape
         text = f"Conv2D {KH}×{KW}, {C_out} filters"
@@ -128,7 +172,8 @@ def output_shape(layer: object, input_shape: Sequence[int]) -> Shape:
     >>> output_shape(Flatten(), (32, 4, 4))
     (512,)
     """
-    shape = tuple(int(s) for s in input_shape)
+    _check_layer(layer)
+    shape = _check_shape(input_shape)
     if isinstance(layer, ReLU | Tanh | Sigmoid):
         return shape
     if isinstance(layer, Flatten):
@@ -240,6 +285,8 @@ class LayerSize:
 
     def memory(self, batch_size: int, itemsize: int = 8) -> int:
         """Bytes of this layer's output for a batch (eq. (4.5)); float64: 8."""
+        batch_size = check_positive_int("batch_size", batch_size)
+        itemsize = check_positive_int("itemsize", itemsize)
         return self.activations * batch_size * itemsize
 
 
@@ -274,10 +321,19 @@ def layer_sizes(
     >>> sum(row.parameters for row in rows), sum(row.multiply_adds for row in rows)
     (2730, 11776)
     """
+    layers_ = _check_layer_list(layers)
+    shape = _check_shape(input_shape)
     rows = []
-    shape = tuple(int(s) for s in input_shape)
-    for layer in layers:
-        out = output_shape(layer, shape)
+    for i, layer in enumerate(layers_):
+        try:
+            out = output_shape(layer, shape)
+        except ValueError as error:
+            if i == 0:
+                raise
+            raise ValueError(
+                f"layers[{i}] does not fit the output {shape} of layers[{i - 1}]: "
+                f"{error}"
+            ) from None
         size = 1
         for s in out:
             size *= s
@@ -326,10 +382,11 @@ def receptive_fields(layers: Sequence[object]) -> list[Pair | None]:
     >>> receptive_fields(pooled)  # after the pool, neighbours are 2 pixels apart
     [(3, 3), (4, 4), (8, 8)]
     """
+    layers_ = _check_layer_list(layers)
     field, jump = [1, 1], [1, 1]
     fields: list[Pair | None] = []
     spatial = True
-    for layer in layers:
+    for layer in layers_:
         if isinstance(layer, Flatten | Dense):
             spatial = False
         elif isinstance(layer, Conv2D | MaxPool2D) and spatial:

@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import FloatArray, check_array
+from ._validate import FloatArray, check_array, check_cache, check_entries, short_repr
 from .conv import (
     IntOrPair,
     Pair,
@@ -152,6 +152,58 @@ def _output_size(
     return OH, OW
 
 
+def _check_entries(
+    X_shape: tuple[int, ...], W_shape: tuple[int, ...], g: TransposedGeometry
+) -> None:
+    """Refuse an output (or its im2col matrix) too large to allocate.
+
+    The argument blamed is the one that makes the larger axis large: the
+    stride (s(H − 1)) or the dilation (d(k − 1)), else X or W themselves.
+    """
+    N, C_in = X_shape[:2]
+    _, C_out, KH, KW = W_shape
+    full = _full_size(X_shape, W_shape, g)
+    a = 0 if full[0] >= full[1] else 1
+    by_stride = g.stride[a] * (X_shape[2 + a] - 1)
+    by_dilation = g.dilation[a] * (W_shape[2 + a] - 1)
+    if by_stride >= by_dilation:
+        name = "stride" if g.stride[a] > 1 else "X"
+    else:
+        name = "dilation" if g.dilation[a] > 1 else "W"
+    padded = tuple(full[i] + g.output_padding[i] for i in (0, 1))
+    check_entries(name, (N, C_out, *padded), "an output")
+    extent = tuple(full[i] + g.dilation[i] * (W_shape[2 + i] - 1) for i in (0, 1))
+    check_entries(name, (N, C_in, *extent), "a dilated, padded input")
+    check_entries(name, (N * full[0] * full[1], C_in * KH * KW), "an im2col matrix")
+
+
+def _check_cache(cache: object) -> TransposedCache:
+    """``cache`` if it is the :class:`TransposedCache` a forward pass returns."""
+    producer = "conv_transpose2d_forward"
+    cache = check_cache(cache, TransposedCache, producer, {"X": 4, "W": 4})
+    X, W, g = cache
+    valid_geometry = isinstance(g, TransposedGeometry) and all(
+        isinstance(pair, tuple)
+        and len(pair) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in pair)
+        for pair in g
+    )
+    if not valid_geometry or X.shape[1] != W.shape[0]:
+        raise ValueError(
+            f"cache.geometry ({short_repr(g)}) or cache.W does not fit cache.X; "
+            f"expected the TransposedCache that {producer} returns"
+        )
+    try:
+        _geometry(*g)
+        _output_size(X.shape, W.shape, g)
+    except ValueError:
+        raise ValueError(
+            f"cache.geometry is {short_repr(g)}; expected the TransposedCache "
+            f"that {producer} returns"
+        ) from None
+    return cache
+
+
 def _check_inputs(
     X: ArrayLike, W: ArrayLike, b: ArrayLike
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -209,6 +261,7 @@ def conv_transpose2d_forward_loops(
     X_, W_, b_ = _check_inputs(X, W, b)
     g = _geometry(stride, padding, output_padding, dilation)
     OH, OW = _output_size(X_.shape, W_.shape, g)
+    _check_entries(X_.shape, W_.shape, g)
     # --8<-- [start:conv_transpose_loops]
     (sh, sw), (ph, pw), (dh, dw) = g.stride, g.padding, g.dilation
     N, C_in, H, W_in = X_.shape
@@ -287,6 +340,7 @@ def conv_transpose2d_forward(
     X_, W_, b_ = _check_inputs(X, W, b)
     g = _geometry(stride, padding, output_padding, dilation)
     OH, OW = _output_size(X_.shape, W_.shape, g)
+    _check_entries(X_.shape, W_.shape, g)
     N, C_out = X_.shape[0], W_.shape[1]
     # --8<-- [start:conv_transpose_forward]
     full_shape = (N, C_out, *_full_size(X_.shape, W_.shape, g))
@@ -337,7 +391,7 @@ def conv_transpose2d_backward(
     >>> db
     array([25.])
     """
-    X, W, g = cache
+    X, W, g = _check_cache(cache)
     OH, OW = _output_size(X.shape, W.shape, g)
     dY_ = check_array(
         "dY",
