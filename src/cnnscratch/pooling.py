@@ -404,9 +404,9 @@ def maxpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
     for t, won in enumerate(taps):  # tap t = (u, v) in row-major order
         dX_tap = _tap(dX, *divmod(t, KW), out, cache.stride)
         if overlap:  # a pixel can win several windows: add
-            dX_tap += np.where(won, dY_, 0)
-        else:  # each pixel is in one window: copy
-            np.copyto(dX_tap, dY_, where=won)
+            dX_tap += dY_ * won
+        else:  # each pixel is in one window: write dY where it won, 0 elsewhere
+            np.multiply(dY_, won, out=dX_tap)
     # --8<-- [end:maxpool_fast_backward]
     return dX
 
