@@ -22,6 +22,10 @@ import pytest
 
 from cnnscratch.conv import conv2d_backward_loops, conv2d_forward_loops
 from cnnscratch.pooling import maxpool2d_backward_loops, maxpool2d_forward_loops
+from cnnscratch.transposed import (
+    conv_transpose2d_forward,
+    conv_transpose2d_forward_loops,
+)
 from tools import explorables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -318,6 +322,92 @@ def test_maxpool_shows_ties_and_overlapping_winners() -> None:
     overlapping = frames[explorables.key(kernel=3, stride=1)]
     winners = [next(iter(cells(f, "X", "win"))) for f in overlapping]
     assert len(set(winners)) < len(winners)  # one input wins several windows
+
+
+# ---------------------------------------------------------------------------
+# 6. Transposed convolution
+
+
+def stamps_by_hand(
+    X: np.ndarray, W: np.ndarray, s: int, op: int, count: int
+) -> np.ndarray:
+    """Ỹ after the first ``count`` input pixels have stamped the kernel, (5.14)."""
+    H, k = X.shape[0], W.shape[0]
+    size = s * (H - 1) + k + op
+    Yt = np.zeros((size, size))
+    for q in range(count):
+        i, j = divmod(q, H)
+        Yt[s * i : s * i + k, s * j : s * j + k] += X[i, j] * W
+    return Yt
+
+
+@pytest.mark.parametrize(
+    ("options", "variant"), variants("conv-transpose"), ids=ids("conv-transpose")
+)
+def test_conv_transpose_frames_stamp_the_kernel_and_end_in_the_package_output(
+    options: dict[str, int], variant: dict[str, Any]
+) -> None:
+    s, p, op = options["stride"], options["padding"], options["output_padding"]
+    grids = panels(variant)
+    X, W = grids["X"], grids["W"]
+    frames = variant["frames"]
+    if op >= s:  # the package's rule (dilation 1): refused, and the page says so
+        with pytest.raises(ValueError, match="output_padding") as refused:
+            conv_transpose2d_forward_loops(
+                X[None, None], W[None, None], [0.0], stride=s, output_padding=op
+            )
+        assert len(frames) == 1
+        assert str(refused.value) in frames[0]["lines"][0]
+        assert set(grids) == {"X", "W"}
+        return
+    H, k = X.shape[0], W.shape[0]
+    assert len(frames) == H * H
+    earlier: set[tuple[int, int]] = set()
+    for q, frame in enumerate(frames):
+        i, j = divmod(q, H)
+        Yt = stamps_by_hand(X, W, s, op, q + 1)
+        assert np.array_equal(shown(variant, frame, "Yt"), Yt)
+        assert np.array_equal(shown(variant, frame, "Y"), inner(Yt, p))
+        stamp = {(s * i + u, s * j + v) for u in range(k) for v in range(k)}
+        assert cells(frame, "X", "read") == {(i, j)}
+        assert cells(frame, "Yt", "write", "again") == stamp
+        assert cells(frame, "Yt", "again") == stamp & earlier
+        OH = Yt.shape[0] - 2 * p
+        in_Y = {(r - p, t - p) for r, t in stamp if p <= r < p + OH and p <= t < p + OH}
+        assert cells(frame, "Y", "write", "again") == in_Y
+        assert frame["picks"] == [["X", i, j]]
+        earlier |= stamp
+    Y_ref, _ = conv_transpose2d_forward_loops(
+        X[None, None], W[None, None], [0.0], stride=s, padding=p, output_padding=op
+    )
+    last = frames[-1]
+    assert np.array_equal(shown(variant, last, "Y"), Y_ref[0, 0])
+    assert any(cells(f, "Yt", "again") for f in frames)  # the stamps overlap
+    # The added rows and columns, and eq. (5.16) written out.
+    tilde = next(x for x in variant["panels"] if x["id"] == "Yt")
+    out = next(x for x in variant["panels"] if x["id"] == "Y")
+    assert tilde["pad"] == p
+    assert tilde.get("added", 0) == out.get("added", 0) == op
+    size = s * (H - 1) + (k - 1) + 1 - 2 * p + op
+    assert Y_ref.shape[2:] == (size, size)
+    assert variant["notes"][0].endswith(
+        f"{s}·({H} − 1) + 1·({k} − 1) + 1 − 2·{p} + {op} = {size}, "
+        f"so Y is {size} × {size}."
+    )
+    if op:  # no stamp reaches what output_padding appends to Ỹ
+        assert np.all(shown(variant, last, "Yt")[-op:] == 0)
+        assert np.all(shown(variant, last, "Yt")[:, -op:] == 0)
+
+
+def test_conv_transpose_shows_the_package_output_for_its_inputs() -> None:
+    X, W = explorables.transposed_inputs()
+    assert np.all(X != 0)  # every stamp sends something
+    assert np.all(W != 0)
+    variant = DATA["conv-transpose"]["variants"][
+        explorables.key(stride=2, padding=1, output_padding=1)
+    ]
+    Y, _ = conv_transpose2d_forward(X, W, [0.0], stride=2, padding=1, output_padding=1)
+    assert np.array_equal(shown(variant, variant["frames"][-1], "Y"), Y[0, 0])
 
 
 # ---------------------------------------------------------------------------

@@ -36,11 +36,12 @@ package's public functions, add it to ``EXPLORABLES`` with its caption, put
 its checks to ``tests/test_explorables.py``. The browser only needs the
 data: ``explorables.js`` and its test find every ``figure.explorable``.
 
-Part 5's transposed convolution (the adjoint's output built by scattering,
-with ``output_padding``) fits the same shape: a variant per setting of
-stride and ``output_padding``, a frame per input cell whose ``marks`` are
-the output cells it scatters to and whose ``values`` are the package's
-output accumulated so far, exactly as ``scatter_variant`` does for dX.
+Part 5's transposed convolution (``transposed_variant``) is built like
+``scatter_variant``: a frame per input cell, whose ``marks`` are the output
+cells its stamp reaches and whose ``values`` are the package's output for
+the input masked to the cells stamped so far. A panel may also say
+``"added": n``: its last n rows and columns are the ones ``output_padding``
+adds, drawn hatched in every frame.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ from cnnscratch.conv import (
     pad,
 )
 from cnnscratch.pooling import maxpool2d_backward, maxpool2d_forward
+from cnnscratch.transposed import conv_transpose2d_forward, conv_transpose_output_size
 
 Data = dict[str, Any]
 Grid = list[list[str]]
@@ -265,8 +267,8 @@ def conv_forward_variant(stride: int, padding: int, dilation: int) -> Data:
     }
 
 
-def panel(pid: str, label: str, values: Grid, pad: int = 0) -> Data:
-    return {
+def panel(pid: str, label: str, values: Grid, pad: int = 0, added: int = 0) -> Data:
+    out = {
         "id": pid,
         "label": label,
         "rows": len(values),
@@ -274,6 +276,9 @@ def panel(pid: str, label: str, values: Grid, pad: int = 0) -> Data:
         "pad": pad,
         "values": values,
     }
+    if added:
+        out["added"] = added  # the last rows and columns, from output_padding
+    return out
 
 
 def conv_forward() -> Data:
@@ -714,6 +719,181 @@ def maxpool() -> Data:
 
 
 # ---------------------------------------------------------------------------
+# 6. Transposed convolution (Part 5, eqs. (5.14) and (5.16))
+
+TRANSPOSED_SIZE = 3  # the input is 3 x 3, the kernel 3 x 3
+
+
+def transposed_inputs() -> tuple[np.ndarray, np.ndarray]:
+    """X (1, 1, 3, 3) and W (1, 1, 3, 3), no zeros: every stamp shows."""
+    rng = np.random.default_rng(165)
+    X = rng.choice([-1.0, 1.0, 2.0, 3.0], size=(1, 1, 3, 3))
+    W = rng.choice([-1.0, 1.0, 2.0], size=(1, 1, 3, 3))
+    return X, W
+
+
+def transposed_size_note(H: int, k: int, s: int, p: int, op: int) -> str:
+    """Eq. (5.16) evaluated, the result from ``conv_transpose_output_size``."""
+    size = conv_transpose_output_size(H, k, stride=s, padding=p, output_padding=op)
+    return (
+        "Output size (5.16): s(H − 1) + d(k − 1) + 1 − 2p + output_padding = "
+        f"{s}·({H} − 1) + 1·({k} − 1) + 1 − 2·{p} + {op} = {size}, "
+        f"so Y is {size} × {size}."
+    )
+
+
+def refused_variant(stride: int, padding: int, output_padding: int) -> Data:
+    """The package's refusal, for a setting its rule does not allow."""
+    X, W = transposed_inputs()
+    try:
+        conv_transpose2d_forward(
+            X, W, [0.0], stride=stride, padding=padding, output_padding=output_padding
+        )
+    except ValueError as error:
+        message = str(error)
+    else:  # pragma: no cover - the caller asks only for refused settings
+        raise AssertionError("the package accepted the setting")
+    line = (
+        f"conv_transpose2d_forward refuses output_padding = {output_padding} "
+        f"with stride {stride}: “{message}”."
+    )
+    why = (
+        "With stride 1 (and dilation 1) a convolution maps each input height to "
+        "a different output height, so the way back is never ambiguous: there "
+        "is nothing for output_padding to choose."
+    )
+    return {
+        "panels": [
+            panel("X", "x: the input", grid(X[0, 0])),
+            panel("W", "w: the kernel", grid(W[0, 0])),
+        ],
+        "frames": [
+            {
+                "values": {},
+                "marks": {},
+                "lines": [line, why],
+                "say": f"This setting is refused: {message}. {why}",
+                "picks": [],
+            }
+        ],
+        "notes": [],
+    }
+
+
+def transposed_variant(stride: int, padding: int, output_padding: int) -> Data:
+    X, W = transposed_inputs()
+    H, k = TRANSPOSED_SIZE, 3
+    s, p, op = stride, padding, output_padding
+    try:
+        conv_transpose_output_size(H, k, stride=s, padding=p, output_padding=op)
+    except ValueError:
+        return refused_variant(s, p, op)
+    full = conv_transpose_output_size(H, k, stride=s)  # every row a stamp reaches
+    # The stamp of x[i, j] is the window of output (i, j) of the convolution
+    # this one transposes: stride s over a full × full grid.
+    cells = window_cells((full, full), k, s, 0, 1)
+    w = W.reshape(-1)
+    frames = []
+    prev = np.zeros((full + op, full + op))
+    earlier: set[tuple[int, int]] = set()
+    for q in range(H * H):
+        i, j = divmod(q, H)
+        Xq = X * first(q + 1, X.shape)
+        # Ỹ: the stamps and the output_padding rows, before the crop; Y: the layer.
+        Yt = conv_transpose2d_forward(Xq, W, [0.0], stride=s, output_padding=op)[0]
+        Y = conv_transpose2d_forward(
+            Xq, W, [0.0], stride=s, padding=p, output_padding=op
+        )[0]
+        Yt, Y = Yt[0, 0], Y[0, 0]
+        OH = Y.shape[0]
+        these = [(int(r), int(c)) for r, c in cells[q]]
+        inside = [
+            (r - p, c - p) for r, c in these if p <= r < p + OH and p <= c < p + OH
+        ]
+        rows, columns = spans(cells[q])
+        value = fmt(X[0, 0, i, j])
+        cropped = len(these) - len(inside)
+        crop_text = (
+            f"all {len(these)} of its cells are inside Y."
+            if cropped == 0
+            else f"{len(inside)} of its cells are inside Y; {cropped} fall on the "
+            f"border of width p = {p} that the crop removes."
+        )
+        frames.append(
+            {
+                "values": {"Yt": grid(Yt), "Y": grid(Y)},
+                "marks": {
+                    "X": [[i, j, "read"]],
+                    "Yt": [
+                        [r, c, "again" if (r, c) in earlier else "write"]
+                        for r, c in these
+                    ],
+                    "Y": [
+                        [r, c, "again" if (r + p, c + p) in earlier else "write"]
+                        for r, c in inside
+                    ],
+                },
+                "lines": [
+                    f"x[{i}, {j}] = {value} stamps {term(X[0, 0, i, j])}·w into Ỹ at "
+                    f"rows s·i + d·u = {rows} and columns s·j + d·v = {columns}:",
+                    *received(prev, Yt, these, term(X[0, 0, i, j]), w),
+                    f"Y is Ỹ without its border: {crop_text}",
+                ],
+                "say": (
+                    f"Step {q + 1}: input row {i}, column {j}, value {value}, adds "
+                    f"{value} times the kernel to rows {rows} and columns {columns} "
+                    "of Ỹ; overlaps with earlier stamps add up. "
+                    f"{crop_text[0].upper()}{crop_text[1:]}"
+                ),
+                "picks": [["X", i, j]],
+            }
+        )
+        prev = Yt
+        earlier.update(these)
+    frames[-1]["lines"].append(
+        "Every input pixel has stamped the kernel: Y is conv_transpose2d_forward's "
+        f"output, stride {s}, padding {p}, output_padding {op}, bias 0."
+    )
+    if op:
+        added = (
+            f"output_padding = {op} appends a row of zeros at the bottom of Ỹ and a "
+            "column at the right (hatched), where no stamp reaches; the crop then "
+            "keeps one more row and column, hatched in Y"
+            + (
+                ": they hold what the stamps put there."
+                if p
+                else ": with p = 0 they are those zeros."
+            )
+        )
+    else:
+        added = "output_padding = 0 adds no row or column."
+    size = full + op
+    return {
+        "panels": [
+            panel("X", "x: the input", grid(X[0, 0])),
+            panel("W", "w: the kernel", grid(W[0, 0])),
+            panel("Yt", "Ỹ: the stamps, before the crop", blank(size, size), p, op),
+            panel("Y", "y: the output", blank(OH, OH), 0, op),
+        ],
+        "frames": frames,
+        "notes": [transposed_size_note(H, k, s, p, op), added],
+    }
+
+
+def conv_transpose() -> Data:
+    settings = [
+        setting("stride", "Stride s", [2, 1]),
+        setting("padding", "Padding p", [1, 0]),
+        setting("output_padding", "output_padding", [1, 0]),
+    ]
+    variants = {
+        key(stride=s, padding=p, output_padding=op): transposed_variant(s, p, op)
+        for s, p, op in itertools.product(*(o["options"] for o in settings))
+    }
+    return {"settings": settings, "variants": variants}
+
+
+# ---------------------------------------------------------------------------
 # The registry: name → (builder, caption)
 
 EXPLORABLES: dict[str, tuple[Callable[[], Data], str]] = {
@@ -741,6 +921,12 @@ EXPLORABLES: dict[str, tuple[Callable[[], Data], str]] = {
         maxpool,
         "Max-pooling, eqs. (3.9) and (3.10): the winner of each window, ties "
         "going to the first maximum, and the gradient routed to it.",
+    ),
+    "conv-transpose": (
+        conv_transpose,
+        "Transposed convolution, eqs. (5.14) and (5.16): each input pixel stamps "
+        "the kernel, scaled by the pixel, into Ỹ; overlaps add up; the crop and "
+        "output_padding give Y.",
     ),
 }
 
@@ -796,6 +982,9 @@ def first_frame_svg(data: Data) -> bytes:
                     + (f' stroke-dasharray="{dash}"' if dash else "")
                     + "/>"
                 )
+                added = p.get("added", 0)
+                if r >= p["rows"] - added or c >= p["cols"] - added:
+                    body.append(hatch(x + c * CELL, y + 22 + r * CELL))
                 body.append(
                     f'<text x="{x + c * CELL + CELL / 2}" '
                     f'y="{y + 22 + r * CELL + 17}" text-anchor="middle" '
@@ -818,6 +1007,17 @@ def first_frame_svg(data: Data) -> bytes:
         'stroke="#bdbdbd"/>'
     )
     return (head + "".join(body) + "</svg>\n").encode()
+
+
+def hatch(x: float, y: float) -> str:
+    """Diagonal lines across a cell: a row or column added by output_padding."""
+    step = CELL / 3
+    lines = " ".join(
+        f"M{x + a * step} {y}L{x} {y + a * step}"
+        f"M{x + CELL} {y + a * step - step}L{x + a * step - step} {y + CELL}"
+        for a in (1, 2, 3)
+    )
+    return f'<path d="{lines}" stroke="#9e9e9e" stroke-width="1"/>'
 
 
 def alt_text(data: Data) -> str:

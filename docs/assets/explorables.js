@@ -16,6 +16,8 @@
     win: "the window's winner",
     tie: "tied with the winner, loses the tie",
   };
+  // The roles, and a panel's last rows and columns that output_padding adds.
+  var LEGEND = Object.assign({}, ROLES, { added: "added by output_padding" });
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -100,10 +102,15 @@
         });
       });
     });
-    Object.keys(ROLES).filter(function (role) { return used[role]; }).forEach(function (role) {
+    Object.keys(data.variants).forEach(function (key) {
+      data.variants[key].panels.forEach(function (panel) {
+        if (panel.added) used.added = true;
+      });
+    });
+    Object.keys(LEGEND).filter(function (role) { return used[role]; }).forEach(function (role) {
       var item = el("li");
       item.appendChild(el("span", { class: "xp-swatch xp-" + role, "aria-hidden": "true" }));
-      item.appendChild(document.createTextNode(" " + ROLES[role]));
+      item.appendChild(document.createTextNode(" " + LEGEND[role]));
       legend.appendChild(item);
     });
 
@@ -169,6 +176,10 @@
             r < panel.pad || c < panel.pad ||
             r >= panel.rows - panel.pad || c >= panel.cols - panel.pad;
           var td = el("td", { "data-r": r, "data-c": c, class: ring ? "xp-pad" : "" });
+          var added = panel.added || 0;
+          if (r >= panel.rows - added || c >= panel.cols - added) {
+            td.classList.add("xp-added");
+          }
           var pick = self.picks[[panel.id, r, c].join(":")];
           if (pick !== undefined) {
             td.classList.add("xp-pick");

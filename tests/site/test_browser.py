@@ -243,6 +243,16 @@ def test_screenshots_light_and_dark(server: str, browser: Any) -> None:
 # numbers read off the page and compared with the package's own outputs.
 
 EXPLORABLE_PAGE = "part3-convolution/"
+EXPLORABLE_PAGES = {  # page → the explorables on it
+    EXPLORABLE_PAGE: [
+        "conv-forward",
+        "gradient-scatter",
+        "flipped-kernel",
+        "im2col",
+        "maxpool",
+    ],
+    "part5-modern-layers/": ["conv-transpose"],
+}
 READ_PANEL = """t => Array.from(t.tBodies[0].rows,
   r => Array.from(r.cells, c => c.textContent))"""
 READY = (
@@ -258,8 +268,11 @@ class Opened:
 
 
 @contextmanager
-def _open(server: str, browser: Any, **options: Any) -> Iterator[Opened]:
-    """Part 3 in a new browser context, once its explorables are ready."""
+def _open(
+    server: str, browser: Any, url: str = EXPLORABLE_PAGE, **options: Any
+) -> Iterator[Opened]:
+    """A page (Part 3 unless told) in a new browser context, once its
+    explorables are ready."""
     context = browser.new_context(**options)
     opened = Opened(context.new_page())
     opened.page.on(
@@ -268,7 +281,7 @@ def _open(server: str, browser: Any, **options: Any) -> Iterator[Opened]:
     )
     opened.page.on("pageerror", lambda e: opened.errors.append(str(e)))
     opened.page.on("response", lambda r: opened.fetched.append(urlparse(r.url).path))
-    opened.page.goto(f"{server}/{EXPLORABLE_PAGE}", wait_until="networkidle")
+    opened.page.goto(f"{server}/{url}", wait_until="networkidle")
     if options.get("java_script_enabled", True):
         opened.page.wait_for_function(READY)
     try:
@@ -281,6 +294,13 @@ def _open(server: str, browser: Any, **options: Any) -> Iterator[Opened]:
 def part3(server: str, browser: Any) -> Iterator[Opened]:
     """One visit to Part 3 shared by the tests that read its explorables."""
     with _open(server, browser) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def part5(server: str, browser: Any) -> Iterator[Opened]:
+    """One visit to Part 5, for its transposed-convolution explorable."""
+    with _open(server, browser, "part5-modern-layers/") as opened:
         yield opened
 
 
@@ -311,7 +331,9 @@ def test_explorables_step_with_the_keyboard_and_show_the_package_values(
     from tools import explorables as xp
 
     page = part3.page
-    assert page.locator("figure.explorable").count() == len(xp.EXPLORABLES)
+    placed = [name for names in EXPLORABLE_PAGES.values() for name in names]
+    assert sorted(placed) == sorted(xp.EXPLORABLES)
+    assert page.locator("figure.explorable").count() == 5
     fig = page.locator("#explorable-conv-forward")
     _choose(fig, "Stride s", "2")
     _choose(fig, "Padding p", "1")
@@ -379,9 +401,62 @@ def test_explorables_step_with_the_keyboard_and_show_the_package_values(
     assert part3.errors == []
 
 
-def test_explorable_controls_have_accessible_names(part3: Opened) -> None:
+def test_transposed_convolution_explorable_steps_to_the_package_output(
+    part5: Opened,
+) -> None:
+    import numpy as np
+
+    from cnnscratch.transposed import conv_transpose2d_forward
+    from tools import explorables as xp
+
+    fig = part5.page.locator("#explorable-conv-transpose")
+    X, W = xp.transposed_inputs()
+    for s, p, op in ((2, 1, 1), (1, 0, 0)):
+        _choose(fig, "Stride s", str(s))
+        _choose(fig, "Padding p", str(p))
+        _choose(fig, "output_padding", str(op))
+        assert _press(fig, "Home") == "Step 1 of 9"
+        assert _press(fig, "ArrowRight") == "Step 2 of 9"
+        live = fig.locator("[aria-live=polite]").inner_text()
+        assert live.startswith("Step 2 of 9. Step 2: input row 0, column 1")
+        Y1, _ = conv_transpose2d_forward(
+            X * xp.first(2, X.shape), W, [0.0], stride=s, padding=p, output_padding=op
+        )
+        assert np.array_equal(_panel(fig, "Y"), Y1[0, 0])
+        assert _press(fig, "End") == "Step 9 of 9"
+        Y, _ = conv_transpose2d_forward(
+            X, W, [0.0], stride=s, padding=p, output_padding=op
+        )
+        assert np.array_equal(_panel(fig, "Y"), Y[0, 0])
+        assert np.array_equal(_panel(fig, "X"), X[0, 0])
+        # The rows and columns output_padding adds are hatched, in Ỹ and in Y.
+        for pid in ("Yt", "Y"):
+            table = fig.locator(f"table[data-panel='{pid}']")
+            rows = table.locator("tr").count()
+            added = table.locator("td.xp-added")
+            assert added.count() == rows * rows - (rows - op) ** 2
+    _choose(fig, "Stride s", "1")
+    _choose(fig, "output_padding", "1")
+    assert fig.locator(".xp-count").inner_text() == "Step 1 of 1"
+    assert "refuses output_padding = 1" in fig.locator(".xp-lines").inner_text()
+    assert "added by output_padding" in fig.locator(".xp-legend").inner_text()
+    _choose(fig, "Stride s", "2")  # the widest grids, on a phone
+    part5.page.set_viewport_size({"width": 375, "height": 900})
+    stage = fig.locator(".xp-stage")
+    assert stage.evaluate("s => s.scrollWidth - s.clientWidth") <= 0
+    assert part5.page.evaluate("document.documentElement.scrollWidth") <= 375
+    ARTIFACTS.mkdir(exist_ok=True)
+    fig.screenshot(path=ARTIFACTS / "explorable-conv-transpose-375.png")
+    part5.page.set_viewport_size({"width": 1280, "height": 900})
+    assert part5.errors == []
+
+
+def test_explorable_controls_have_accessible_names(
+    part3: Opened, part5: Opened
+) -> None:
     unnamed, counts = [], []
-    for fig in part3.page.locator("figure.explorable").all():
+    figures = part3.page.locator("figure.explorable").all()
+    for fig in figures + part5.page.locator("figure.explorable").all():
         assert fig.locator("figcaption").inner_text().strip()
         tree = fig.aria_snapshot()
         roles = re.findall(r"- (button|radio)\b(.*)", tree)
@@ -395,15 +470,18 @@ def test_explorable_controls_have_accessible_names(part3: Opened) -> None:
         assert fig.locator("[aria-live=polite]").count() == 1
     assert unnamed == []
     assert all(n == m and n >= 4 for n, m in counts), counts
-    assert part3.errors == []
+    assert len(counts) == 6
+    assert part3.errors == part5.errors == []
 
 
+@pytest.mark.parametrize("url", list(EXPLORABLE_PAGES))
 def test_explorables_add_under_50_kb_compressed_to_their_page(
-    part3: Opened, built_site: Path
+    url: str, part3: Opened, part5: Opened, built_site: Path
 ) -> None:
     import gzip
 
-    html = (built_site / EXPLORABLE_PAGE / "index.html").read_text(encoding="utf-8")
+    opened = part3 if url == EXPLORABLE_PAGE else part5
+    html = (built_site / url / "index.html").read_text(encoding="utf-8")
     markup = "".join(
         re.findall(
             r'<figure class="explorable".*?</figure>'
@@ -412,8 +490,9 @@ def test_explorables_add_under_50_kb_compressed_to_their_page(
             re.S,
         )
     )
-    added = [p for p in part3.fetched if "explorables" in p]
-    assert len(added) == 2 + 5  # the script, the style sheet, one JSON each
+    added = [p for p in opened.fetched if "explorables" in p]
+    # the script, the style sheet, one JSON each
+    assert len(added) == 2 + len(EXPLORABLE_PAGES[url])
     compressed = len(gzip.compress(markup.encode()))
     for path in added:
         compressed += len(gzip.compress((built_site / path.lstrip("/")).read_bytes()))
