@@ -292,13 +292,17 @@ def _first_maxima(
     A tap wins a window when it equals the window's maximum ``Y`` and no
     earlier tap has won it: the site's tie policy, without an argmax.
     """
-    unclaimed = np.ones(Y.shape, dtype=bool)
-    for u in range(kernel[0]):
-        for v in range(kernel[1]):
-            won = _tap(X, u, v, Y.shape[2:], stride) == Y
+    taps = [(u, v) for u in range(kernel[0]) for v in range(kernel[1])]
+    unclaimed: NDArray[np.bool_] | None = None  # None: every window unclaimed
+    for t, (u, v) in enumerate(taps):
+        won = _tap(X, u, v, Y.shape[2:], stride) == Y
+        if unclaimed is None:
+            unclaimed = ~won
+        else:
             won &= unclaimed
-            unclaimed ^= won
-            yield won
+            if t < len(taps) - 1:  # the last tap claims nothing for later taps
+                unclaimed ^= won
+        yield won
 
 
 def maxpool2d_forward(
@@ -347,11 +351,11 @@ def maxpool2d_forward(
     """
     X_, k, s, out = _pool_geometry(X, kernel, stride)
     # --8<-- [start:maxpool_fast]
-    Y = _tap(X_, 0, 0, out, s).copy()  # (N, C, OH, OW): tap (0, 0) of every window
-    for u in range(k[0]):
-        for v in range(k[1]):
-            if (u, v) != (0, 0):
-                np.maximum(Y, _tap(X_, u, v, out, s), out=Y)
+    taps = [_tap(X_, u, v, out, s) for u in range(k[0]) for v in range(k[1])]
+    # each tap (N, C, OH, OW) is a view of X: tap (u, v) of every window
+    Y = taps[0].copy() if len(taps) == 1 else np.maximum(taps[0], taps[1])
+    for tap in taps[2:]:
+        np.maximum(Y, tap, out=Y)  # in place: no copies
     # --8<-- [end:maxpool_fast]
     return Y, PoolCache(X_.shape, k, s, None, X_, Y)
 
@@ -399,8 +403,11 @@ def maxpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
         _check_input_and_output(cache, dY_.shape)
         taps = _first_maxima(cache.X, cache.Y, cache.kernel, cache.stride)
     # --8<-- [start:maxpool_fast_backward]
-    dX = np.zeros(cache.X_shape, dtype=dY_.dtype)
     overlap = sh < KH or sw < KW
+    H, W = cache.X_shape[2:]
+    tiled = (sh, sw) == (KH, KW) and (out[0] * sh, out[1] * sw) == (H, W)
+    # Windows that tile X exactly write every pixel once below: no zeros needed.
+    dX = (np.empty if tiled else np.zeros)(cache.X_shape, dtype=dY_.dtype)
     for t, won in enumerate(taps):  # tap t = (u, v) in row-major order
         dX_tap = _tap(dX, *divmod(t, KW), out, cache.stride)
         if overlap:  # a pixel can win several windows: add
