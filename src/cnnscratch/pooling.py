@@ -412,8 +412,9 @@ def maxpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
         dX_tap = _tap(dX, *divmod(t, KW), out, cache.stride)
         if overlap:  # a pixel can win several windows: add
             dX_tap += dY_ * won
-        else:  # each pixel is in one window: write dY where it won, 0 elsewhere
+        else:  # each pixel is in one window: dY where it won, 0 elsewhere
             np.multiply(dY_, won, out=dX_tap)
+            dX_tap += 0.0  # a negative dY times False is -0.0; this makes it +0
     # --8<-- [end:maxpool_fast_backward]
     return dX
 
