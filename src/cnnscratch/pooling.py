@@ -404,17 +404,13 @@ def maxpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
         taps = _first_maxima(cache.X, cache.Y, cache.kernel, cache.stride)
     # --8<-- [start:maxpool_fast_backward]
     overlap = sh < KH or sw < KW
-    H, W = cache.X_shape[2:]
-    tiled = (sh, sw) == (KH, KW) and (out[0] * sh, out[1] * sw) == (H, W)
-    # Windows that tile X exactly write every pixel once below: no zeros needed.
-    dX = (np.empty if tiled else np.zeros)(cache.X_shape, dtype=dY_.dtype)
+    dX = np.zeros(cache.X_shape, dtype=dY_.dtype)
     for t, won in enumerate(taps):  # tap t = (u, v) in row-major order
         dX_tap = _tap(dX, *divmod(t, KW), out, cache.stride)
         if overlap:  # a pixel can win several windows: add
-            dX_tap += dY_ * won
-        else:  # each pixel is in one window: dY where it won, 0 elsewhere
-            np.multiply(dY_, won, out=dX_tap)
-            dX_tap += 0.0  # a negative dY times False is -0.0; this makes it +0
+            dX_tap += np.where(won, dY_, 0)
+        else:  # each pixel is in one window: copy
+            np.copyto(dX_tap, dY_, where=won)
     # --8<-- [end:maxpool_fast_backward]
     return dX
 
