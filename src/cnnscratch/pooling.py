@@ -408,9 +408,10 @@ def maxpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
     for t, won in enumerate(taps):  # tap t = (u, v) in row-major order
         dX_tap = _tap(dX, *divmod(t, KW), out, cache.stride)
         if overlap:  # a pixel can win several windows: add
-            dX_tap += np.where(won, dY_, 0)
-        else:  # each pixel is in one window: copy
-            np.copyto(dX_tap, dY_, where=won)
+            dX_tap += dY_ * won
+        else:  # each pixel is in one window: dY where it won, 0 elsewhere
+            np.multiply(dY_, won, out=dX_tap)  # (measured faster than a masked copy)
+            dX_tap += 0.0  # a negative dY times False is -0.0; this makes it +0
     # --8<-- [end:maxpool_fast_backward]
     return dX
 
