@@ -25,6 +25,9 @@ ARTIFACTS = ROOT / "test-artifacts"
 MATH_IN_SOURCE = re.compile(r"\$[^$\s][^$]*\$|\$\$")
 FENCE = re.compile(r"^```.*?^```", re.S | re.M)
 
+#: True once the whole page has arrived: Material's footer closes every page.
+COMPLETE = "() => document.querySelector('footer.md-footer') !== null"
+
 COLLECT = """() => {
   const article = document.querySelector("article");
   const text = article.cloneNode(true);
@@ -98,6 +101,12 @@ def visits(server: str, browser: Any) -> dict[str, Visit]:
         response = page.goto(f"{server}/{url}", wait_until="networkidle")
         assert response is not None, url
         assert response.ok, url
+        if not page.evaluate(COMPLETE):
+            # Seen under load: the test server's reply to a large page (the
+            # API reference) cut short, and Chromium rendering what arrived.
+            # Load it once more; a page that is still incomplete fails below.
+            page.reload(wait_until="networkidle")
+        assert page.evaluate(COMPLETE), f"{url} did not load completely"
         visit.data = page.evaluate(COLLECT)
         page.close()
         results[url] = visit
