@@ -265,16 +265,20 @@ def component_variants(
         "fast (window columns)": lambda: conv.conv2d_forward(X, W, b, **hyper),
     }
     input_gradient: dict[str, Thunk] = {
-        "col2im": lambda: conv.conv2d_backward_im2col(dY, cache),
-        "flipped kernel": lambda: conv.conv2d_input_gradient_flipped(
+        "im2col backward (dX by col2im, with dW, db)": lambda: (
+            conv.conv2d_backward_im2col(dY, cache)
+        ),
+        "flipped kernel (dX alone)": lambda: conv.conv2d_input_gradient_flipped(
             dY, W, X.shape, **hyper
         ),
-        "fast (shifted products)": lambda: conv.conv2d_backward(dY, fast_cache),
+        "fast backward (dX by shifted products, with dW, db)": lambda: (
+            conv.conv2d_backward(dY, fast_cache)
+        ),
     }
     if torch is not None:
         tX, tW, tb, tdY = (torch.tensor(a) for a in (X, W, b, dY))
         forward["torch"] = lambda: F.conv2d(tX, tW, tb, **hyper)
-        input_gradient["torch"] = lambda: torch.nn.grad.conv2d_input(
+        input_gradient["torch"] = lambda: torch.nn.grad.conv2d_input(  # dX alone
             tX.shape, tW, tdY, **hyper
         )
     result = {

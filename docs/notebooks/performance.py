@@ -245,6 +245,16 @@ for dtype in ("float32", "float64"):
             )
     display(Markdown(f"**{dtype}**, {result['cases']['S2']['label']}"))
     display(table(["pass", "form", "time", "/ PyTorch", "peak memory"], rows))
+    grads = {
+        name.split(" (")[0]: s["median"] for name, s in parts["input_gradient"].items()
+    }
+    print(
+        f"{dtype}: the fast backward pass (all three gradients) takes "
+        f"{grads['fast backward'] / grads['flipped kernel']:.2f}x the time of the "
+        "flipped kernel's dX alone, and "
+        f"{grads['fast backward'] / grads['im2col backward']:.2f}x that of the "
+        "im2col backward pass"
+    )
 
 # %% [markdown]
 # - **Window columns beat im2col's window rows.** Both copy every window
@@ -259,13 +269,17 @@ for dtype in ("float32", "float64"):
 # - **`einsum` on a window view is im2col in disguise.** The view itself
 #   costs nothing, but the contraction is carried out by `tensordot`, which
 #   copies the view into a matrix before calling BLAS.
-# - **Shifted products beat the flipped kernel, although both are equation
-#   (3.6).** The flipped form builds the dilated, fully padded upstream
-#   gradient (for stride 2, three quarters of it zeros) and runs a whole
-#   convolution over it, window matrix included. The shifted form computes
+# - **Shifted products against the flipped kernel, both equation (3.6).**
+#   The flipped form builds the dilated, fully padded upstream gradient (for
+#   stride 2, three quarters of it zeros) and runs a whole convolution over
+#   it, window matrix included. The shifted form computes
 #   $W_{:,:,u,v}^\top\, \partial L/\partial Y$ for each of the $K_HK_W$ taps
 #   and adds it, in place, to the input pixels that tap read: the same sum
-#   over taps, with no zeros multiplied and no window matrix.
+#   over taps, with no zeros multiplied and no window matrix. Read the rows
+#   with care: the flipped kernel (and PyTorch's row) compute
+#   $\partial L/\partial X$ alone, while both backward passes also compute
+#   $\partial L/\partial W$ and $\partial L/\partial b$; the line printed
+#   under the tables compares them as measured.
 # - **What BLAS does that loops cannot.** The loop reference performs one
 #   interpreted Python step per multiply-add; a BLAS GEMM splits the product
 #   into blocks that stay in the cache, runs vector instructions on them and
