@@ -552,11 +552,15 @@ class _HasLayers(Protocol):
 
 
 def _flat(
-    layers: Sequence[_HasLayers], prefix: str, attr: str
+    layers: Sequence[object], attr: str, prefix: str = ""
 ) -> dict[str, FloatArray]:
-    """``{"<prefix>.<index>.<name>": array}`` over the layers' ``attr`` dicts."""
+    """``{"<prefix><index>.<name>": array}`` over the layers' ``attr`` dicts.
+
+    How :class:`Residual` and :class:`~cnnscratch.network.Sequential` name
+    their layers' parameters, gradients and buffers.
+    """
     return {
-        f"{prefix}.{i}.{name}": value
+        f"{prefix}{i}.{name}": value
         for i, layer in enumerate(layers)
         for name, value in getattr(layer, attr, {}).items()
     }
@@ -653,12 +657,12 @@ class Residual:
             raise ValueError("body is empty; expected at least one layer")
         self.body, self.shortcut = body_, _check_layers("shortcut", shortcut)
         self.params: dict[str, FloatArray] = {
-            **_flat(self.body, "body", "params"),
-            **_flat(self.shortcut, "shortcut", "params"),
+            **_flat(self.body, "params", "body."),
+            **_flat(self.shortcut, "params", "shortcut."),
         }
         self.buffers: dict[str, FloatArray] = {
-            **_flat(self.body, "body", "buffers"),
-            **_flat(self.shortcut, "shortcut", "buffers"),
+            **_flat(self.body, "buffers", "body."),
+            **_flat(self.shortcut, "buffers", "shortcut."),
         }
         self.grads: dict[str, FloatArray] = {
             name: np.zeros_like(value) for name, value in self.params.items()
@@ -732,8 +736,8 @@ class Residual:
             dS = layer.backward(dS)
         # --8<-- [end:residual_backward]
         self.grads = {
-            **_flat(self.body, "body", "grads"),
-            **_flat(self.shortcut, "shortcut", "grads"),
+            **_flat(self.body, "grads", "body."),
+            **_flat(self.shortcut, "grads", "shortcut."),
         }
         return dF + dS
 

@@ -51,6 +51,7 @@ from .layers import (
     Residual,
     Sigmoid,
     Tanh,
+    _flat,
     set_training,
 )
 from .losses import (
@@ -160,11 +161,7 @@ class Sequential:
 
     def parameters(self) -> dict[str, FloatArray]:
         """Flat dict ``"<layer index>.<name>"`` → the layer's own array."""
-        return {
-            f"{i}.{name}": value
-            for i, layer in enumerate(self.layers)
-            for name, value in layer.params.items()
-        }
+        return _flat(self.layers, "params")
 
     def buffers(self) -> dict[str, FloatArray]:
         """Flat dict ``"<layer index>.<name>"`` → state that is not trained.
@@ -174,36 +171,14 @@ class Sequential:
         training mode and saved beside the parameters. Empty for a model
         without batch norm.
         """
-        return {
-            f"{i}.{name}": value
-            for i, layer in enumerate(self.layers)
-            for name, value in getattr(layer, "buffers", {}).items()
-        }
+        return _flat(self.layers, "buffers")
 
     def load_buffers(self, arrays: Mapping[str, ArrayLike]) -> None:
         """Copy ``arrays`` (same keys and shapes as :meth:`buffers`) in place.
 
         All or nothing, as :meth:`load_parameters`.
         """
-        buffers = self.buffers()
-        if not isinstance(arrays, Mapping):
-            raise ValueError(
-                f"arrays is a {type(arrays).__name__}; expected a dict of name -> array"
-            )
-        if set(arrays) != set(buffers):
-            raise ValueError(
-                f"arrays has keys {sorted(arrays, key=str)}; expected {sorted(buffers)}"
-            )
-        checked = {
-            name: check_like(
-                f"arrays[{name!r}]", arrays[name], value.shape, "the model"
-            )
-            for name, value in buffers.items()
-        }
-        for name, value in buffers.items():  # every array writable before any write
-            check_parameter(f"model buffer {name!r}", value)
-        for name, value in buffers.items():
-            value[...] = checked[name]
+        _load_into(self.buffers(), arrays, "buffer")
 
     def train(self, mode: bool = True) -> Sequential:
         """Training mode (``mode=True``) or evaluation mode for every layer.
@@ -223,11 +198,7 @@ class Sequential:
 
     def gradients(self) -> dict[str, FloatArray]:
         """Flat dict with the keys of :meth:`parameters`: the latest gradients."""
-        return {
-            f"{i}.{name}": value
-            for i, layer in enumerate(self.layers)
-            for name, value in layer.grads.items()
-        }
+        return _flat(self.layers, "grads")
 
     def load_parameters(self, arrays: Mapping[str, ArrayLike]) -> None:
         """Copy ``arrays`` (same keys and shapes as :meth:`parameters`) in place.
@@ -236,25 +207,33 @@ class Sequential:
         ``np.savez(path, **model.parameters())`` saved. All or nothing: every
         array is checked before any parameter changes.
         """
-        params = self.parameters()
-        if not isinstance(arrays, Mapping):
-            raise ValueError(
-                f"arrays is a {type(arrays).__name__}; expected a dict of name -> array"
-            )
-        if set(arrays) != set(params):
-            raise ValueError(
-                f"arrays has keys {sorted(arrays, key=str)}; expected {sorted(params)}"
-            )
-        checked = {
-            name: check_like(
-                f"arrays[{name!r}]", arrays[name], param.shape, "the model"
-            )
-            for name, param in params.items()
-        }
-        for name, param in params.items():  # every array writable before any write
-            check_parameter(f"model parameter {name!r}", param)
-        for name, param in params.items():
-            param[...] = checked[name]
+        _load_into(self.parameters(), arrays, "parameter")
+
+
+def _load_into(
+    targets: dict[str, FloatArray], arrays: Mapping[str, ArrayLike], kind: str
+) -> None:
+    """Copy ``arrays`` into ``targets`` (the same keys and shapes), all or nothing.
+
+    Every array is checked, and every target found writable, before any
+    target changes. ``kind`` ("parameter", "buffer") names the targets.
+    """
+    if not isinstance(arrays, Mapping):
+        raise ValueError(
+            f"arrays is a {type(arrays).__name__}; expected a dict of name -> array"
+        )
+    if set(arrays) != set(targets):
+        raise ValueError(
+            f"arrays has keys {sorted(arrays, key=str)}; expected {sorted(targets)}"
+        )
+    checked = {
+        name: check_like(f"arrays[{name!r}]", arrays[name], value.shape, "the model")
+        for name, value in targets.items()
+    }
+    for name, value in targets.items():  # every array writable before any write
+        check_parameter(f"model {kind} {name!r}", value)
+    for name, value in targets.items():
+        value[...] = checked[name]
 
 
 def mlp(
