@@ -358,10 +358,11 @@ display(
 #
 # Max-pooling 2×2 with stride 2, forward and backward, on inputs full of
 # ties (small integers), so the first-maximum rule of Part 3 is exercised.
-# The fast path takes one strided view per window position and
-# `np.maximum` over them: no copy of the windows and no `argmax`; the
-# backward pass finds each window's first maximum with one comparison mask
-# per tap.
+# The fast path takes one strided view per window position and keeps a
+# running `np.maximum` over them, recording with a strict comparison which
+# tap last raised it (the window's first maximum): no copy of the windows
+# and no `argmax`. The backward pass writes each tap's share of dY into
+# its strided view of dX, once per pixel when the windows tile the input.
 
 # %%
 rows = []

@@ -14,7 +14,6 @@ are an ``int`` or an ``(h, w)`` pair; the stride defaults to the kernel size.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -42,33 +41,27 @@ from .conv import (
 class PoolCache(NamedTuple):
     """What the pooling backward functions need from the forward pass.
 
-    ``X_shape`` is (N, C, H, W). A max-pooling cache knows each window's
-    winner: the loop reference stores it (``winners``, shape (N, C, OH, OW),
-    the row-major index ``u·KW + v`` inside the window of the input each
-    output copied); the fast path stores the input ``X`` and output ``Y``
-    instead, from which :attr:`argmax` finds the same winners. An
-    average-pooling cache has neither. The cache refers to ``X`` and ``Y``
-    without copying them: change neither before the backward pass.
+    ``X_shape`` is (N, C, H, W). A max-pooling cache holds each window's
+    winner, ``winners``, shape (N, C, OH, OW): the row-major index
+    ``u·KW + v`` inside the window of the input the output copied, the first
+    maximum on ties. The loop reference stores it as ``intp``; the fast path
+    as the smallest unsigned type that holds ``KH·KW − 1`` (``uint8`` for
+    any kernel up to 16×16), which its backward pass compares faster. An
+    average-pooling cache has none. The cache keeps neither the input nor
+    the output: the winners are all the backward pass needs.
     """
 
     X_shape: tuple[int, ...]
     kernel: Pair
     stride: Pair
-    winners: NDArray[np.intp] | None
-    X: FloatArray | None = None
-    Y: FloatArray | None = None
+    winners: NDArray[np.integer] | None
 
     @property
     def argmax(self) -> NDArray[np.intp] | None:
-        """Each window's winner, first maximum on ties; ``None`` for average pooling."""
-        if self.winners is not None or self.X is None or self.Y is None:
-            return self.winners
-        argmax = np.zeros(self.Y.shape, dtype=np.intp)
-        for t, won in enumerate(
-            _first_maxima(self.X, self.Y, self.kernel, self.stride)
-        ):
-            argmax[won] = t
-        return argmax
+        """Each window's winner as ``intp``; ``None`` for average pooling."""
+        if self.winners is None:
+            return None
+        return np.asarray(self.winners).astype(np.intp, copy=False)
 
 
 def _pool_geometry(
@@ -223,21 +216,6 @@ def maxpool2d_backward_loops(dY: ArrayLike, cache: PoolCache) -> FloatArray:
     return dX
 
 
-def _check_input_and_output(cache: PoolCache, out_shape: tuple[int, ...]) -> None:
-    """The fast path's cache: X of shape X_shape and Y of the output's shape."""
-    for field, shape in (("X", cache.X_shape), ("Y", out_shape)):
-        value = getattr(cache, field)
-        if not (
-            isinstance(value, np.ndarray)
-            and value.dtype.kind == "f"
-            and value.shape == tuple(shape)
-        ):
-            raise ValueError(
-                f"cache.{field} is {short_repr(value)}; expected the float array "
-                f"of shape {tuple(shape)} that maxpool2d_forward keeps"
-            )
-
-
 def _require_no_argmax(cache: PoolCache) -> None:
     if cache.argmax is not None:
         raise ValueError(
@@ -246,12 +224,12 @@ def _require_no_argmax(cache: PoolCache) -> None:
         )
 
 
-def _require_argmax(cache: PoolCache) -> NDArray[np.intp]:
+def _require_argmax(cache: PoolCache) -> NDArray[np.integer]:
     if cache.argmax is None:
         raise ValueError(
             "cache has no argmax; expected the cache of a max-pooling forward pass"
         )
-    argmax = cache.argmax
+    argmax = cache.winners
     N, C, H, W = cache.X_shape
     shape = (N, C, *_pool_output(H, W, cache.kernel, cache.stride))
     taps = cache.kernel[0] * cache.kernel[1]
@@ -284,35 +262,16 @@ def _tap(X: FloatArray, u: int, v: int, out: Pair, stride: Pair) -> FloatArray:
     return X[:, :, rows, columns]
 
 
-def _first_maxima(
-    X: FloatArray, Y: FloatArray, kernel: Pair, stride: Pair
-) -> Iterator[NDArray[np.bool_]]:
-    """For each tap in row-major order, where it is its window's first maximum.
-
-    A tap wins a window when it equals the window's maximum ``Y`` and no
-    earlier tap has won it: the site's tie policy, without an argmax.
-    """
-    taps = [(u, v) for u in range(kernel[0]) for v in range(kernel[1])]
-    unclaimed: NDArray[np.bool_] | None = None  # None: every window unclaimed
-    for t, (u, v) in enumerate(taps):
-        won = _tap(X, u, v, Y.shape[2:], stride) == Y
-        if unclaimed is None:
-            unclaimed = ~won
-        else:
-            won &= unclaimed
-            if t < len(taps) - 1:  # the last tap claims nothing for later taps
-                unclaimed ^= won
-        yield won
-
-
 def maxpool2d_forward(
     X: ArrayLike, kernel: IntOrPair = 2, *, stride: IntOrPair | None = None
 ) -> tuple[FloatArray, PoolCache]:
     """Max-pooling forward pass, the fast path the layers use.
 
-    One strided view per kernel tap (u, v) holds that tap of every window;
-    ``np.maximum`` over the KH·KW views is the maximum of every window, with
-    no copy of the windows and no argmax. Float32 stays float32.
+    One strided view per kernel tap (u, v) holds that tap of every window.
+    Walking the KH·KW taps in row-major order, ``np.maximum`` keeps each
+    window's running maximum and a strict comparison records which tap last
+    raised it: that is each window's first maximum, the site's tie policy,
+    with no copy of the windows. Float32 stays float32.
 
     Parameters
     ----------
@@ -327,8 +286,7 @@ def maxpool2d_forward(
         ``OH = ⌊(H − KH) / s⌋ + 1``; rows and columns the stride does not
         reach are ignored.
     cache : PoolCache
-        Refers to ``X`` and ``Y``; the backward pass finds each window's
-        first maximum from them (the site's tie policy).
+        Each window's winner, ``u·KW + v``, in ``cache.winners``.
 
     Raises
     ------
@@ -349,22 +307,26 @@ def maxpool2d_forward(
     array([[ 5.,  7.],
            [13., 15.]])
     """
-    X_, k, s, out = _pool_geometry(X, kernel, stride)
+    X_, (KH, KW), s, out = _pool_geometry(X, kernel, stride)
     # --8<-- [start:maxpool_fast]
-    taps = [_tap(X_, u, v, out, s) for u in range(k[0]) for v in range(k[1])]
-    # each tap (N, C, OH, OW) is a view of X: tap (u, v) of every window
-    Y = taps[0].copy() if len(taps) == 1 else np.maximum(taps[0], taps[1])
-    for tap in taps[2:]:
-        np.maximum(Y, tap, out=Y)  # in place: no copies
+    index = np.min_scalar_type(KH * KW - 1)  # uint8 up to 16x16 windows
+    Y = _tap(X_, 0, 0, out, s).copy()  # tap (0, 0) of every window
+    winners = np.zeros(Y.shape, dtype=index)
+    tap = np.empty_like(Y)
+    for t in range(1, KH * KW):
+        tap[...] = _tap(X_, *divmod(t, KW), out, s)  # tap (u, v), contiguous
+        beats = np.greater(tap, Y)  # strictly: a tie stays with the earlier tap
+        # t exceeds every earlier index, so the maximum records the new winner
+        np.maximum(winners, beats * index.type(t), out=winners)
+        np.maximum(Y, tap, out=Y)
     # --8<-- [end:maxpool_fast]
-    return Y, PoolCache(X_.shape, k, s, None, X_, Y)
+    return Y, PoolCache(X_.shape, (KH, KW), s, winners)
 
 
 def maxpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
     """Max-pooling backward pass, the fast path: route dY to each window's winner.
 
-    Tap by tap in row-major order, the taps that equal their window's
-    maximum and come first receive dY there (a mask per tap, no argmax);
+    Tap by tap, dY goes where that tap won its window and +0 elsewhere;
     with overlapping windows the contributions add.
 
     Parameters
@@ -394,24 +356,18 @@ def maxpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
            [0., 0., 0.]])
     """
     dY_ = _check_upstream(dY, cache)
-    (KH, KW), (sh, sw), out = cache.kernel, cache.stride, dY_.shape[2:]
-    taps: Iterator[NDArray[np.bool_]]
-    if cache.X is None or cache.Y is None:  # a loop reference's cache: its argmax
-        argmax = _require_argmax(cache)
-        taps = (argmax == t for t in range(KH * KW))
-    else:
-        _check_input_and_output(cache, dY_.shape)
-        taps = _first_maxima(cache.X, cache.Y, cache.kernel, cache.stride)
+    winners = _require_argmax(cache)
+    (KH, KW), (sh, sw), (OH, OW) = cache.kernel, cache.stride, dY_.shape[2:]
     # --8<-- [start:maxpool_fast_backward]
-    overlap = sh < KH or sw < KW
-    dX = np.zeros(cache.X_shape, dtype=dY_.dtype)
-    for t, won in enumerate(taps):  # tap t = (u, v) in row-major order
-        dX_tap = _tap(dX, *divmod(t, KW), out, cache.stride)
-        if overlap:  # a pixel can win several windows: add
-            dX_tap += dY_ * won
-        else:  # each pixel is in one window: dY where it won, 0 elsewhere
-            np.multiply(dY_, won, out=dX_tap)  # (measured faster than a masked copy)
-            dX_tap += 0.0  # a negative dY times False is -0.0; this makes it +0
+    overlap = sh < KH or sw < KW  # a pixel can win several windows
+    tiled = (sh, sw) == (KH, KW) and cache.X_shape[2:] == (OH * KH, OW * KW)
+    # windows that tile X write every pixel once: no zeros needed
+    dX = (np.empty if tiled else np.zeros)(cache.X_shape, dtype=dY_.dtype)
+    for t in range(KH * KW):  # tap t = (u, v) in row-major order
+        routed = dY_ * (winners == t)  # dY where tap t won, ±0 elsewhere
+        dX_tap = _tap(dX, *divmod(t, KW), (OH, OW), cache.stride)
+        # adding to +0 turns the -0 of a negative dY times False into +0
+        np.add(dX_tap if overlap else 0.0, routed, out=dX_tap)
     # --8<-- [end:maxpool_fast_backward]
     return dX
 
