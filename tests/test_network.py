@@ -302,3 +302,28 @@ def test_deep_cnn_is_reproducible_and_rejects_bad_filters() -> None:
         digits_deep_cnn(rng=np.random.default_rng(0), filters=(16, 0))
     with pytest.raises(ValueError, match="filters"):
         digits_deep_cnn(rng=np.random.default_rng(0), filters=16)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("builder", ["digits_cnn", "digits_deep_cnn", "mlp"])
+def test_training_backward_fills_the_same_grads_without_the_input_gradient(
+    builder: str,
+) -> None:
+    """A training step skips the first layer's dX; every gradient is unchanged."""
+    import cnnscratch.network as network
+
+    rng = np.random.default_rng(4)
+    if builder == "mlp":
+        model, X = network.mlp([64, 8, 10], rng=rng), rng.normal(size=(5, 64))
+    else:
+        model = getattr(network, builder)(rng=rng)
+        X = rng.normal(size=(5, 1, 8, 8))
+    dZ = rng.normal(size=(5, 10))
+    model.train().forward(X)
+    model.backward(dZ)
+    full = {name: grad.copy() for name, grad in model.gradients().items()}
+    for grad in model.gradients().values():
+        grad[...] = np.nan  # stale values must all be overwritten
+    model._backward_parameters(dZ)
+    assert model.gradients().keys() == full.keys()
+    for name, grad in model.gradients().items():
+        np.testing.assert_array_equal(grad, full[name], err_msg=name)

@@ -807,16 +807,41 @@ def conv2d_backward(
            [1., 2., 1.]])
     """
     dY_ = _check_upstream(dY, cache)
+    dY_t = _by_channel(dY_)
+    dW, db = _weight_gradients(dY_t, cache)
+    return _input_gradient(dY_t, cache, dY_.shape[2:]), dW, db
+
+
+def _by_channel(dY: FloatArray) -> FloatArray:
+    """dY (N, C_out, OH, OW) in the columns' layout: (C_out, N·OH·OW)."""
+    return dY.transpose(1, 0, 2, 3).reshape(dY.shape[1], -1)
+
+
+def _weight_gradients(
+    dY_t: FloatArray, cache: ConvCache
+) -> tuple[FloatArray, FloatArray]:
+    """dW and db, eqs. (3.4) and (3.5), from the window columns the cache keeps."""
     X, W, g = cache.X, cache.W, cache.geometry
-    (N, C_in, H, W_in), (C_out, _, KH, KW) = X.shape, W.shape
-    OH, OW = dY_.shape[2:]
     cols = cache.cols
-    if cols is None:
+    if cols is None:  # a cache built without columns
+        KH, KW = W.shape[2:]
+        OH, OW = _geometry(X.shape, (KH, KW), *g)[1]
         cols = _window_columns(X, (KH, KW), g, (OH, OW))
-    # --8<-- [start:conv2d_fast_backward]
-    dY_t = dY_.transpose(1, 0, 2, 3).reshape(C_out, -1)  # (C_out, N·OH·OW)
-    db = dY_t.sum(axis=1)
+    # --8<-- [start:conv2d_fast_weight_gradients]
+    db = dY_t.sum(axis=1)  # dY_t: (C_out, N·OH·OW), the columns' layout
     dW = (dY_t @ cols.T).reshape(W.shape)
+    # --8<-- [end:conv2d_fast_weight_gradients]
+    return dW, db
+
+
+def _input_gradient(
+    dY_t: FloatArray, cache: ConvCache, out: tuple[int, ...]
+) -> FloatArray:
+    """dX, eq. (3.3), as one matrix product per kernel tap."""
+    X, W, g = cache.X, cache.W, cache.geometry
+    (N, C_in, H, W_in), (_, _, KH, KW) = X.shape, W.shape
+    OH, OW = out
+    # --8<-- [start:conv2d_fast_backward]
     (ph, pw), dtype = g.padding, np.result_type(dY_t, W)
     dXp = np.zeros((C_in, N, H + 2 * ph, W_in + 2 * pw), dtype=dtype)  # by channel
     W_taps = np.ascontiguousarray(W.transpose(2, 3, 1, 0))  # (KH, KW, C_in, C_out)
@@ -827,7 +852,7 @@ def conv2d_backward(
             dXp[:, :, rows, columns] += tap.reshape(C_in, N, OH, OW)  # overlaps add
     dX = dXp[:, :, ph : ph + H, pw : pw + W_in].transpose(1, 0, 2, 3)
     # --8<-- [end:conv2d_fast_backward]
-    return np.ascontiguousarray(dX), dW, db
+    return np.ascontiguousarray(dX)
 
 
 # ---------------------------------------------------------------------------

@@ -54,7 +54,16 @@ from .batchnorm import (
     check_momentum,
     update_running_stats,
 )
-from .conv import ConvCache, IntOrPair, as_pair, conv2d_backward, conv2d_forward
+from .conv import (
+    ConvCache,
+    IntOrPair,
+    _by_channel,
+    _weight_gradients,
+    as_pair,
+    conv2d_backward,
+    conv2d_forward,
+)
+from .conv import _check_upstream as _check_conv_upstream
 from .dense import DenseCache, dense_backward, dense_forward
 from .init import INITIALISERS, Init, he_normal
 from .pooling import (
@@ -298,6 +307,18 @@ class Conv2D:
             dY, require_forward(self._cache)
         )
         return dX
+
+    def _backward_parameters(self, dY: FloatArray) -> None:
+        """Fill ``grads`` and skip dX: a first layer's input is the data.
+
+        Training never uses the gradient with respect to the images, so
+        :class:`~cnnscratch.network.Sequential` asks its first layer for the
+        weight gradients alone (as autograd skips inputs that do not require
+        a gradient).
+        """
+        cache = require_forward(self._cache)
+        dY_t = _by_channel(_check_conv_upstream(dY, cache))
+        self.grads["W"], self.grads["b"] = _weight_gradients(dY_t, cache)
 
 
 class MaxPool2D:

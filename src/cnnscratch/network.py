@@ -159,6 +159,22 @@ class Sequential:
             grad = layer.backward(grad)
         return grad
 
+    def _backward_parameters(self, dY: FloatArray) -> None:
+        """Fill every layer's grads; the first skips its dX when it can.
+
+        Training never uses the gradient with respect to the images, so a
+        first layer with ``_backward_parameters`` (a convolution) is asked
+        for its weight gradients alone, as autograd skips inputs that do
+        not require a gradient.
+        """
+        grad = check_any_shape("dY", dY)
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[i]
+            if i == 0 and hasattr(layer, "_backward_parameters"):
+                layer._backward_parameters(grad)
+            else:
+                grad = layer.backward(grad)
+
     def parameters(self) -> dict[str, FloatArray]:
         """Flat dict ``"<layer index>.<name>"`` → the layer's own array."""
         return _flat(self.layers, "params")
@@ -611,7 +627,7 @@ def _train_step(
             loss = softmax_cross_entropy(Z, Y)
             if not np.isfinite(loss):
                 raise NonFiniteError("the loss is inf")
-            model.backward(softmax_cross_entropy_gradient(Z, Y))
+            model._backward_parameters(softmax_cross_entropy_gradient(Z, Y))
             for name, grad in model.gradients().items():
                 check_any_shape(f"gradient {name}", grad)
             optimizer.step(model.parameters(), model.gradients())
