@@ -673,9 +673,9 @@ fig.tight_layout()
 # and backward functions of Parts 2 and 3 are right, including the strided
 # input gradient that carries the second convolution's gradient back into
 # the first, the loss must agree at every step up to rounding.
-# (`tests/test_torch_cnn.py` runs the same comparison, for both CNNs, in CI.
-# This cell only runs where PyTorch is installed; the site builds without
-# it.)
+# (`tests/test_torch_cnn.py` repeats this whole run, from the same seed, in
+# CI, and a shorter one for the one-convolution CNN. This cell only runs
+# where PyTorch is installed; the site builds without it.)
 
 # %%
 try:
