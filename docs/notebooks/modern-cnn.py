@@ -135,8 +135,8 @@ display(Markdown(architecture_table(network, X_train[:2])))
 # (`cnnscratch.cli.DEFAULTS`) and the same number of epochs. Seed $k$ gives
 # two generators, `default_rng([k, 0])` for the initial weights and
 # `default_rng([k, 1])` for the order of the mini-batches. Part 4's lab
-# trains its CNN for 20 epochs; here both get the same 6, which keeps this
-# page fast to build.
+# trains its CNNs for `DEFAULTS["cnn"]["epochs"]` epochs; here both get 6,
+# which keeps this page fast to build.
 #
 # `train_step` runs every batch norm in training mode (batch statistics,
 # running averages updated); the evaluation after each epoch runs in
