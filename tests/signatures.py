@@ -421,6 +421,7 @@ def _fit(ctx: Ctx) -> tuple[Callable[..., object], dict[str, object]]:
         "rng": ctx.rng(5),
         "validation": (ctx.normal(4, 3, seed=1), onehot(4, 2)(ctx)),
         "on_step": lambda loss: None,
+        "evaluate_training": True,
     }
 
 
@@ -1192,6 +1193,7 @@ TABLE: list[Entry] = [
             "rng": Arg("rng"),
             "validation": Arg("validation"),
             "on_step": Arg("callable"),
+            "evaluate_training": FLAG,
         },
         mutates=("model", "optimizer", "rng"),
     ),

@@ -11,7 +11,7 @@ from strategies import batch_cases, classification_cases, dense_cases
 from cnnscratch.activations import sigmoid_derivative, tanh_derivative
 from cnnscratch.gradcheck import gradients_match, numerical_gradient
 from cnnscratch.init import he_normal
-from cnnscratch.layers import Dense, ReLU, Sigmoid, Tanh
+from cnnscratch.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sigmoid, Tanh
 from cnnscratch.losses import softmax_cross_entropy, softmax_cross_entropy_gradient
 from cnnscratch.network import (
     Sequential,
@@ -23,7 +23,7 @@ from cnnscratch.network import (
     predict,
     train_step,
 )
-from cnnscratch.optim import SGD
+from cnnscratch.optim import SGD, Adam
 
 
 def _check_model_gradients(model: Sequential, X: np.ndarray, Y: np.ndarray) -> None:
@@ -179,6 +179,44 @@ def test_fit_learns_a_separable_problem_and_is_reproducible() -> None:
     assert len(losses) == 15 * 6
     assert acc > 0.95
     assert run()[0] == losses
+
+
+def test_fit_without_evaluating_the_training_set_takes_the_same_steps() -> None:
+    def run(evaluate_training: bool) -> tuple[Sequential, object]:
+        rng = np.random.default_rng(3)
+        X = rng.standard_normal((30, 1, 4, 4))
+        Y = np.eye(10)[rng.integers(0, 10, 30)]
+        model = Sequential(
+            [
+                Conv2D(1, 2, 3, padding=1, rng=rng),
+                ReLU(),
+                MaxPool2D(2),
+                Flatten(),
+                Dense(8, 10, rng=rng),
+            ]
+        )
+        history = fit(
+            model,
+            Adam(lr=0.01),
+            X,
+            Y,
+            epochs=3,
+            batch_size=8,
+            rng=rng,
+            validation=(X[:5], Y[:5]),
+            evaluate_training=evaluate_training,
+        )
+        return model, history
+
+    full, with_eval = run(True)
+    lean, without = run(False)
+    assert without.step_loss == with_eval.step_loss
+    assert len(without.step_loss) == 3 * 4
+    assert without.val_loss == with_eval.val_loss
+    assert (without.epoch_loss, without.epoch_accuracy) == ([], [])
+    assert len(with_eval.epoch_loss) == 3
+    for name, value in full.parameters().items():
+        np.testing.assert_array_equal(lean.parameters()[name], value)
 
 
 def test_predict_returns_the_index_of_the_largest_logit() -> None:

@@ -32,7 +32,6 @@
 
 # %%
 import copy
-import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -53,7 +52,6 @@ from cnnscratch.network import (
     minibatches,
     mlp,
     predict,
-    train_step,
 )
 from cnnscratch.optim import SGD, Adam
 from cnnscratch.sizing import layer_sizes, receptive_fields
@@ -160,10 +158,12 @@ for name, build in builders.items():
 # the order of the mini-batches, through two generators spawned from
 # `np.random.SeedSequence(s)`. The CNNs train with Adam (2.20) and the MLP
 # with SGD and momentum (2.19), with the hyper-parameters the command line
-# uses (`cnnscratch.cli.DEFAULTS`). The seeds are 0 to 4, not chosen. The
-# first deeper run is trained with `fit` and a validation set, to draw its
-# learning curves; the others use the same loop without the evaluation after
-# every epoch. The test set is only evaluated, never trained on.
+# uses (`cnnscratch.cli.DEFAULTS`). The seeds are 0 to 4, not chosen. Every
+# run is trained by `fit`; the first deeper run also evaluates the whole
+# training and test sets after every epoch, to draw its learning curves,
+# while the others skip that evaluation (`evaluate_training=False`), which
+# changes none of their steps and saves a third of an epoch's work. The
+# test set is only evaluated, never trained on.
 
 # %%
 SEEDS = range(5)
@@ -179,43 +179,34 @@ def optimiser(name):
     return SGD(lr=lr, momentum=MLP_MOMENTUM) if name == "MLP" else Adam(lr=lr)
 
 
-def train(model, name, order):
-    """The loop of `fit`, without its evaluation after every epoch."""
-    X = digits.X_train if name == "MLP" else X_train
-    opt = optimiser(name)
-    for _ in range(int(settings[name]["epochs"])):
-        for batch in minibatches(len(X), int(settings[name]["batch_size"]), rng=order):
-            train_step(model, opt, X[batch], digits.Y_train[batch])
-
-
 def test_images(name, X):
     return X.reshape(len(X), -1) if name == "MLP" else X
 
 
-models, seconds = {}, {}
+models = {}
 for name, build in builders.items():
-    models[name], seconds[name] = [], []
+    models[name] = []
     for seed in SEEDS:
         weights, order = (
             np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)
         )
         model = build(weights)
-        start = time.perf_counter()
-        if name == "two-conv CNN" and seed == 0:
+        curves = name == "two-conv CNN" and seed == 0
+        if curves:
             initial = {k: p.copy() for k, p in model.parameters().items()}
-            history = fit(
-                model,
-                optimiser(name),
-                X_train,
-                digits.Y_train,
-                epochs=int(settings[name]["epochs"]),
-                batch_size=BATCH,
-                rng=order,
-                validation=(X_test, digits.Y_test),
-            )
-        else:
-            train(model, name, order)
-        seconds[name].append(time.perf_counter() - start)
+        run = fit(
+            model,
+            optimiser(name),
+            test_images(name, X_train),
+            digits.Y_train,
+            epochs=int(settings[name]["epochs"]),
+            batch_size=int(settings[name]["batch_size"]),
+            rng=order,
+            validation=(X_test, digits.Y_test) if curves else None,
+            evaluate_training=curves,
+        )
+        if curves:
+            history = run
         models[name].append(model)
 
 scores = {
@@ -226,15 +217,15 @@ scores = {
 }
 rows = [
     "| model | parameters | epochs | test accuracy, mean ± sd over 5 seeds "
-    "| worst – best | training time per run |",
-    "|---|--:|--:|--:|--:|--:|",
+    "| worst – best |",
+    "|---|--:|--:|--:|--:|",
 ]
 for name, acc in scores.items():
     n_params = sum(p.size for p in models[name][0].parameters().values())
     rows.append(
         f"| {name} | {n_params:,} | {settings[name]['epochs']} "
         f"| {acc.mean():.2%} ± {acc.std(ddof=1):.2%} "
-        f"| {acc.min():.2%} – {acc.max():.2%} | {np.mean(seconds[name]):.1f} s |"
+        f"| {acc.min():.2%} – {acc.max():.2%} |"
     )
 display(Markdown("\n".join(rows)))
 print(f"one test image is {1 / n_test:.2%} of the test set")
@@ -267,11 +258,18 @@ verdict = [
 display(Markdown("\n".join(verdict)))
 
 # %% [markdown]
-# These are the numbers of the epochs in the table, the budget that keeps
-# this whole page executing in well under a minute on one CPU core. The digits are
-# small, centred and size-normalised by the people who collected them, the
-# situation in which a dense layer loses least by not sharing weights; the
-# next section moves them.
+# The epochs in the table are what this page can afford: it executes in
+# under 30 s on one CPU core, the PyTorch twin below included. Within that
+# budget the goal is out of reach. When this lab was prepared, a learning
+# rate decaying over the run, weight decay, training on randomly shifted
+# digits and more epochs each left the deeper network's mean where it is or
+# lower, on these five seeds; only larger networks (more channels, or the
+# second convolution at stride 1 before the pool) raised it, and they train
+# up to twice as slowly, more than the budget leaves.
+#
+# The digits are small, centred and size-normalised by the people who
+# collected them, the situation in which a dense layer loses least by not
+# sharing weights; the next section moves them.
 #
 # ## What weight sharing buys
 #
@@ -291,7 +289,8 @@ SHIFTS = [-2, -1, 0, 1, 2]
 shifted = {}
 for name, runs in models.items():
     for axis in ("vertical", "horizontal"):
-        for s in SHIFTS:
+        shifted[name, axis, 0] = scores[name]  # unshifted: the table's accuracies
+        for s in (s for s in SHIFTS if s != 0):
             moved = (
                 shift_images(X_test, s, 0)
                 if axis == "vertical"
@@ -681,9 +680,9 @@ fig.tight_layout()
 # and backward functions of Parts 2 and 3 are right, including the strided
 # input gradient that carries the second convolution's gradient back into
 # the first, the loss must agree at every step up to rounding.
-# (`tests/test_torch_cnn.py` runs the same comparison, for both CNNs, in CI.
-# This cell only runs where PyTorch is installed; the site builds without
-# it.)
+# (`tests/test_torch_cnn.py` repeats this whole run, from the same seed, in
+# CI, and a shorter one for the one-convolution CNN. This cell only runs
+# where PyTorch is installed; the site builds without it.)
 
 # %%
 try:

@@ -735,6 +735,7 @@ def fit(
     rng: np.random.Generator,
     validation: tuple[ArrayLike, ArrayLike] | None = None,
     on_step: Callable[[float], None] | None = None,
+    evaluate_training: bool = True,
 ) -> History:
     """Train with mini-batches for ``epochs`` passes over (X, Y).
 
@@ -742,6 +743,8 @@ def fit(
     calls :func:`train_step` on every batch (in training mode); the
     evaluation after each epoch runs in evaluation mode
     (:meth:`Sequential.eval`), where the model is left at the end.
+    Evaluating never changes the training run: the steps, their losses and
+    the final parameters are the same with or without it.
 
     Parameters
     ----------
@@ -757,6 +760,10 @@ def fit(
         Evaluated after every epoch.
     on_step : callable, optional
         Called with the batch loss after every step (a progress bar, a log).
+    evaluate_training : bool
+        Evaluate the whole training set after every epoch (``epoch_loss``,
+        ``epoch_accuracy``). ``False`` leaves those lists empty and saves a
+        forward pass over X per epoch, about a third of an epoch's cost.
 
     Returns
     -------
@@ -794,6 +801,7 @@ def fit(
     rng = check_rng("rng", rng)
     if on_step is not None:
         check_callable("on_step", on_step)
+    evaluate_training = check_bool("evaluate_training", evaluate_training)
     val: tuple[FloatArray, FloatArray] | None = None
     if validation is not None:
         if not isinstance(validation, tuple | list) or len(validation) != 2:
@@ -811,7 +819,18 @@ def fit(
             model, X_val, validation[1], ("validation[0]", "validation[1]")
         )
     with _rolled_back_on_error(model, optimizer, rng):
-        return _fit(model, optimizer, X_, Y_, epochs, batch_size, rng, val, on_step)
+        return _fit(
+            model,
+            optimizer,
+            X_,
+            Y_,
+            epochs,
+            batch_size,
+            rng,
+            val,
+            on_step,
+            evaluate_training,
+        )
 
 
 @contextmanager
@@ -850,6 +869,7 @@ def _fit(
     rng: np.random.Generator,
     validation: tuple[FloatArray, FloatArray] | None,
     on_step: Callable[[float], None] | None,
+    evaluate_training: bool = True,
 ) -> History:
     history = History()
     labels = Y_.argmax(axis=1)
@@ -875,17 +895,18 @@ def _fit(
             if on_step is not None:
                 on_step(loss)
         model.eval()  # batch norm: running statistics, and none updated
-        with np.errstate(over="ignore", invalid="ignore"):
-            try:
-                Z = model.forward(X_)
-                history.epoch_loss.append(softmax_cross_entropy(Z, Y_))
-            except NonFiniteError as error:
-                raise DivergenceError(
-                    f"loss became non-finite after epoch {epoch}; the "
-                    "optimizer's learning rate is likely too large",
-                    len(history.step_loss),
-                ) from error
-        history.epoch_accuracy.append(float(np.mean(Z.argmax(axis=1) == labels)))
+        if evaluate_training:
+            with np.errstate(over="ignore", invalid="ignore"):
+                try:
+                    Z = model.forward(X_)
+                    history.epoch_loss.append(softmax_cross_entropy(Z, Y_))
+                except NonFiniteError as error:
+                    raise DivergenceError(
+                        f"loss became non-finite after epoch {epoch}; the "
+                        "optimizer's learning rate is likely too large",
+                        len(history.step_loss),
+                    ) from error
+            history.epoch_accuracy.append(float(np.mean(Z.argmax(axis=1) == labels)))
         if validation is not None:
             X_val, Y_val = validation
             with np.errstate(over="ignore", invalid="ignore"):
