@@ -76,7 +76,7 @@ NOTEBOOK_CACHE ?= $(if $(filter true,$(CI)),0,1)
 serve build: export NOTEBOOK_CACHE := $(NOTEBOOK_CACHE)
 
 serve: setup-docs
-	$(BIN)/mkdocs serve --strict -a 127.0.0.1:8000
+	$(BIN)/mkdocs serve --strict --dirty -a 127.0.0.1:8000
 
 build: setup-docs
 	$(BIN)/mkdocs build --strict

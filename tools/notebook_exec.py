@@ -133,7 +133,6 @@ def environment_key() -> str:
     digest = hashlib.sha256()
     digest.update(f"format {CACHE_FORMAT}\n".encode())
     digest.update(f"python {sys.version} {platform.machine()}\n".encode())
-    digest.update(f"executable {sys.executable}\n".encode())
     installed = sorted(
         f"{dist.metadata['Name']}=={dist.version}"
         for dist in importlib.metadata.distributions()
@@ -154,6 +153,48 @@ def inputs_key(root: Path, notebook: Path, environment: str | None = None) -> st
         data = path.read_bytes()
         digest.update(f"\nfile {relative} {len(data)}\n".encode())
         digest.update(data)
+    return digest.hexdigest()
+
+
+#: Not inputs of the site: version control, installs, caches, outputs.
+NOT_SITE_INPUTS = (
+    ".git",
+    ".venv",
+    "node_modules",
+    ".cache",
+    "site",
+    "test-artifacts",
+    ".hypothesis",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+)
+
+
+def outside_docs_fingerprint(root: Path, docs_dir: Path) -> str:
+    """A hash of the names, sizes and times of every file of the project
+    outside ``docs_dir``: it changes when anything a page may be built from
+    (``src/``, ``tools/``, ``overrides/``, ``mkdocs.yml``...) changes."""
+    digest = hashlib.sha256()
+    docs = docs_dir.resolve()
+    for directory, folders, names in os.walk(root):
+        here = Path(directory)
+        folders[:] = sorted(
+            f
+            for f in folders
+            if f not in NOT_SITE_INPUTS
+            and f != "__pycache__"
+            and not f.endswith(".egg-info")
+            and (here / f).resolve() != docs
+        )
+        for name in sorted(names):
+            path = here / name
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            relative = path.relative_to(root).as_posix()
+            digest.update(f"{relative} {info.st_size} {info.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 

@@ -21,6 +21,10 @@ button of ``include_source``) and no longer executes anything itself.
   executes every notebook and stores the results without reading any (the
   site tests build so, and the serve test starts from what they stored).
   Anything else (``0``, unset) neither reads nor writes.
+* ``mkdocs serve --dirty`` (``make serve``) rebuilds only the pages whose
+  source changed; after a change anywhere outside ``docs/`` (``src/``,
+  ``tools/``, ``mkdocs.yml``...) this hook makes it rebuild every page, so
+  no page keeps an output of code that has changed.
 """
 
 from __future__ import annotations
@@ -116,6 +120,43 @@ class _Reader:
         return getattr(jupytext, name)
 
 
+#: ``mkdocs serve --dirty``: what was outside docs/ at the previous build.
+_dirty = False
+_fingerprint: str | None = None
+
+
+class _DirtyServeIsIntended(logging.Filter):
+    """``make serve`` asks for dirty rebuilds, and this hook makes them
+    rebuild every page whenever code changed; MkDocs' warning that a dirty
+    build may leave links stale would abort ``--strict``: keep it as info."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and "'dirty' build" in record.msg:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    global _dirty
+    _dirty = dirty
+    if dirty and command == "serve":
+        logging.getLogger("mkdocs.commands.build").addFilter(_DirtyServeIsIntended())
+
+
+def _rebuild_all_on_outside_change(files: Files, config: MkDocsConfig) -> None:
+    """Under a dirty rebuild, every page is modified when something outside
+    docs/ changed since the previous build (the first build is a full one)."""
+    global _fingerprint
+    if not _dirty:
+        return
+    fingerprint = notebook_exec.outside_docs_fingerprint(_root, Path(config.docs_dir))
+    if fingerprint != _fingerprint and _fingerprint is not None:
+        log.info("A file outside docs/ changed: rebuilding every page")
+        for file in files:
+            file.is_modified = lambda: True  # type: ignore[method-assign]
+    _fingerprint = fingerprint
+
+
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _root
     _root = Path(config.config_file_path).resolve().parent
@@ -132,6 +173,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     global _run
     _run.close()
     _run = _Run()
+    _rebuild_all_on_outside_change(files, config)
     plugin = config.plugins.get("mkdocs-jupyter")
     if plugin is None:
         return files
@@ -154,6 +196,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
             if write:
                 _run.keys[path] = key
         to_run.append((path, file.src_uri))
+        # A run's output may differ from the page's: a dirty rebuild must
+        # render it again even though its source did not change.
+        file.is_modified = lambda: True
     if to_run:
         workers = min(len(to_run), os.cpu_count() or 1)
         _run.pool = concurrent.futures.ProcessPoolExecutor(
@@ -189,6 +234,8 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
 
 
 def on_post_build(config: MkDocsConfig) -> None:
+    for path in list(_run.pending):  # runs no page read: still stored
+        _run.result(path)
     log.debug("Notebooks done after %.1f s", time.perf_counter() - _run.started)
     _run.close()
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
@@ -80,6 +81,14 @@ def stamp(root: Path, repo_url: str | None) -> dict[str, Any]:
 
 
 _stamp: dict[str, Any] = {}
+#: ``mkdocs serve --dirty``: the stamp of the previous build.
+_dirty = False
+_previous: dict[str, Any] | None = None
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    global _dirty
+    _dirty = dirty
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
@@ -87,6 +96,17 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     root = Path(config.config_file_path).resolve().parent
     _stamp = stamp(root, config.repo_url)
     return config
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    """Under a dirty rebuild, a new stamp (a commit, a first uncommitted
+    change) rebuilds every page, so none keeps the previous one."""
+    global _previous
+    if _dirty and _previous is not None and _previous != _stamp:
+        for file in files:
+            file.is_modified = lambda: True  # type: ignore[method-assign]
+    _previous = _stamp
+    return files
 
 
 def has_output(page: Page) -> bool:
