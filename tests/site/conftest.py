@@ -158,11 +158,12 @@ def _build_once(shared: Path) -> dict[str, object]:
                     [
                         "sh",
                         "-c",
-                        '("$@"; echo $? > site-2.rc) > site-2.log 2>&1 &',
-                        "sh",
+                        '("$@"; echo $? > "$0.rc") > "$0.log" 2>&1 &',
+                        str(shared / "site-2"),
                         *mkdocs_command(ROOT / "mkdocs.yml", shared / "site-2"),
                     ],
-                    cwd=shared,
+                    # As the first build: snippets' base_path is the cwd's.
+                    cwd=ROOT,
                     env=build_env(),
                     check=True,
                 )

@@ -1,5 +1,8 @@
-"""``mkdocs serve`` on a Markdown edit: no notebook re-executes, the browser
-reloads within 3 s (the budget of issue 17), and the page shows the edit.
+"""``mkdocs serve`` on a Markdown edit: no notebook re-executes, no notebook
+page is even rendered again (``--dirty``, as ``make serve`` runs it), and
+the page shows the edit. The time to the reload is printed here; its budget
+(3 s, issue 17) is a timing goal of ``benchmarks/run.py``, measured the same
+way, as timings do not belong in the test suite.
 
 The server runs on a copy of the project (the real tree is never edited),
 with the notebook cache on and seeded from the session's build, whose runs
@@ -26,7 +29,6 @@ from tests.site.conftest import ROOT, build_env
 
 pytestmark = pytest.mark.site
 
-RELOAD_BUDGET_SECONDS = 3.0
 SKIPPED = (
     ".git",
     ".venv",
@@ -113,9 +115,8 @@ def test_a_markdown_edit_reloads_without_executing_notebooks(
         url = f"http://127.0.0.1:{port}/part1-matrix-calculus/"
         with urllib.request.urlopen(url, timeout=30) as response:
             assert "A sentence added while the server runs." in response.read().decode()
-        seconds = reloaded - edited
-        print(f"reload after a Markdown edit: {seconds:.2f} s")
-        assert seconds <= RELOAD_BUDGET_SECONDS, rebuild
+        assert "Converting notebook" not in rebuild, rebuild
+        print(f"reload after a Markdown edit: {reloaded - edited:.2f} s")
     finally:
         server.terminate()
         server.wait(timeout=30)
