@@ -25,8 +25,6 @@
 # built: the numbers and figures are what the code produces today.
 
 # %%
-import time
-
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
@@ -142,8 +140,10 @@ display(Markdown(architecture_table(network, X_train[:2])))
 #
 # `train_step` runs every batch norm in training mode (batch statistics,
 # running averages updated); the evaluation after each epoch runs in
-# evaluation mode (running statistics, nothing updated). The clock only
-# counts the training steps.
+# evaluation mode (running statistics, nothing updated). What a training
+# step costs is not timed here, where the numbers would change with the
+# machine's load at every build: the [Performance](performance.py) page shows
+# recorded measurements.
 
 # %%
 EPOCHS = 6
@@ -154,18 +154,16 @@ print(f"epochs {EPOCHS}, batch size {BATCH}, Adam learning rate {LR}")
 
 
 def train(build, seed):
-    """Train a fresh model; return it and its run: losses, test curve, time."""
+    """Train a fresh model; return it and its run: losses, test curve."""
     model = build(rng=np.random.default_rng([seed, 0]))
     optimizer, order = Adam(lr=LR), np.random.default_rng([seed, 1])
     state = {**model.parameters(), **model.buffers()}
-    run = {"initial": {k: v.copy() for k, v in state.items()}, "seconds": 0.0}
+    run = {"initial": {k: v.copy() for k, v in state.items()}}
     run.update(step_loss=[], test_loss=[], test_accuracy=[])
     for _ in range(EPOCHS):
-        start = time.perf_counter()
         for batch in minibatches(len(X_train), BATCH, rng=order):
             loss = train_step(model, optimizer, X_train[batch], digits.Y_train[batch])
             run["step_loss"].append(loss)
-        run["seconds"] += time.perf_counter() - start
         model.eval()  # batch norm: the running statistics, none updated
         Z = model.forward(X_test)
         run["test_loss"].append(softmax_cross_entropy(Z, digits.Y_test))
@@ -177,26 +175,22 @@ def resnet(rng):
     return digits_resnet(rng=rng, channels=CHANNELS)
 
 
-start = time.perf_counter()
 runs = {
     "Part 4 CNN (conv, max-pool, dense)": [train(digits_cnn, s) for s in SEEDS],
     "Part 5 residual network (this page)": [train(resnet, s) for s in SEEDS],
 }
-print(f"10 runs in {time.perf_counter() - start:.1f} s")
 model, history = runs["Part 5 residual network (this page)"][0]  # seed 0, below
 
 rows = [
-    "| model | parameters | test accuracy, mean ± sd | min–max "
-    "| training time per run |",
-    "|---|--:|--:|--:|--:|",
+    "| model | parameters | test accuracy, mean ± sd | min–max |",
+    "|---|--:|--:|--:|",
 ]
 for name, results in runs.items():
     acc = np.array([run["test_accuracy"][-1] for _, run in results])
-    secs = np.array([run["seconds"] for _, run in results])
     rows.append(
         f"| {name} | {count(results[0][0]):,} "
         f"| {acc.mean():.1%} ± {acc.std(ddof=1):.1%} "
-        f"| {acc.min():.1%}–{acc.max():.1%} | {secs.mean():.1f} s |"
+        f"| {acc.min():.1%}–{acc.max():.1%} |"
     )
 display(Markdown("\n".join(rows)))
 print(f"one test image is {1 / len(digits.y_test):.2%} of the test set")
@@ -207,8 +201,7 @@ print(f"one test image is {1 / len(digits.y_test):.2%} of the test set")
 # page are not there to win on such a problem: batch normalisation lets
 # deep networks train with large learning rates, residual connections let
 # them be deep at all, and global average pooling frees them from one image
-# size. What the comparison does show is the cost, per step, of the extra
-# layers in a NumPy implementation, and that a network built from them
+# size. What the comparison does show is that a network built from them
 # trains from scratch to a comparable accuracy.
 #
 # The curves of the first run (seed 0) of both networks:
