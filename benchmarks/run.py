@@ -90,6 +90,8 @@ def serve_reload_seconds(work: Path, cache: Path, env: dict[str, str]) -> float:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if server.stdout is not None:
+            server.stdout.close()
 
 
 def main() -> int:

@@ -42,5 +42,16 @@ def test_two_builds_are_byte_identical(built_site: Path, shared_dir: Path) -> No
     assert f"Notebooks: {notebooks} executing" in log, log  # all ran again
     first, second = files(built_site), files(shared_dir / "site-2")
     assert sorted(first) == sorted(second)
-    differing = [name for name in first if first[name] != second[name]]
-    assert differing == []
+    differing = {
+        name: first_difference(first[name], second[name])
+        for name in first
+        if first[name] != second[name]
+    }
+    assert differing == {}
+
+
+def first_difference(a: bytes, b: bytes) -> str:
+    """Where two files part, with a little of each around it."""
+    at = next(i for i, (x, y) in enumerate(zip(a + b"\0", b + b"\1")) if x != y)
+    start = max(at - 80, 0)
+    return f"byte {at}: {a[start : at + 80]!r} != {b[start : at + 80]!r}"

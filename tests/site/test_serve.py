@@ -120,3 +120,5 @@ def test_a_markdown_edit_reloads_without_executing_notebooks(
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if server.stdout is not None:
+            server.stdout.close()
