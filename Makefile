@@ -61,8 +61,22 @@ setup-test: $(VENV)/.test-stamp node_modules/.npm-stamp chromium
 # default threads, as it measures the library against PyTorch's defaults.
 serve build test: export OPENBLAS_NUM_THREADS := 1
 
+# Reproducible builds: dates on the site (the sitemap, the provenance stamp)
+# are the last commit's, not the clock's. Empty outside a git checkout.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+ifneq ($(SOURCE_DATE_EPOCH),)
+serve build test: export SOURCE_DATE_EPOCH := $(SOURCE_DATE_EPOCH)
+endif
+
+# The notebook execution cache (.cache/notebooks/, keyed on every input of
+# the outputs: tools/notebook_exec.py) for `make serve` and `make build`;
+# off under CI=true (the hook refuses it there too) and in the tests.
+# NOTEBOOK_CACHE=0 makes a local build execute every notebook.
+NOTEBOOK_CACHE ?= $(if $(filter true,$(CI)),0,1)
+serve build: export NOTEBOOK_CACHE := $(NOTEBOOK_CACHE)
+
 serve: setup-docs
-	$(BIN)/mkdocs serve --strict -a 127.0.0.1:8000
+	$(BIN)/mkdocs serve --strict --dirty -a 127.0.0.1:8000
 
 build: setup-docs
 	$(BIN)/mkdocs build --strict
@@ -84,4 +98,4 @@ bench: $(VENV)/.test-stamp node_modules/.npm-stamp
 	$(BIN)/python benchmarks/run.py && exit $$perf
 
 clean:
-	rm -rf site .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf site .cache .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -60,7 +60,7 @@ set_print_policy()
 # Matrices this small multiply fastest on one thread; on a busy machine, a
 # BLAS library that spreads each product over every core is several times
 # slower than one that does not.
-threadpool_limits(1)
+blas = threadpool_limits(1)  # assigned: no object repr on the page
 
 # %% [markdown]
 # ## The data

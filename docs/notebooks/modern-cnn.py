@@ -47,7 +47,7 @@ from cnnscratch.optim import Adam
 set_print_policy()
 # The matrices of an 8x8 problem are small: one BLAS thread is faster than
 # several competing for the cores.
-threadpool_limits(1)
+blas = threadpool_limits(1)  # assigned: no object repr on the page
 
 # %% [markdown]
 # ## The data and the network

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import json
 import os
 import shutil
 import subprocess
@@ -28,24 +30,52 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def mkdocs_build(config: Path, site_dir: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``mkdocs build --strict`` in a subprocess, as a reader would."""
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mkdocs",
-            "build",
-            "--strict",  # no -q: it hides the warnings --strict counts
-            "-f",
-            str(config),
-            "-d",
-            str(site_dir),
-        ],
+def last_commit_epoch(root: Path = ROOT) -> str | None:
+    """The last commit's time, as the Makefile exports it (None outside git)."""
+    result = subprocess.run(
+        ["git", "log", "-1", "--format=%ct"],
+        cwd=root,
         capture_output=True,
         text=True,
-        env=env,
+        check=False,
+    )
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def build_env(**overrides: str) -> dict[str, str]:
+    """The environment of a test build: the caller's, ``SOURCE_DATE_EPOCH``
+    from the last commit when it is not set, the notebook cache off."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "NOTEBOOK_CACHE": "0"}
+    epoch = last_commit_epoch()
+    if epoch and "SOURCE_DATE_EPOCH" not in env:
+        env["SOURCE_DATE_EPOCH"] = epoch
+    env.update(overrides)
+    return env
+
+
+def mkdocs_command(config: Path, site_dir: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "mkdocs",
+        "build",
+        "--strict",  # no -q: it hides the warnings --strict counts
+        "-f",
+        str(config),
+        "-d",
+        str(site_dir),
+    ]
+
+
+def mkdocs_build(
+    config: Path, site_dir: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``mkdocs build --strict`` in a subprocess, as a reader would."""
+    return subprocess.run(
+        mkdocs_command(config, site_dir),
+        capture_output=True,
+        text=True,
+        env=env or build_env(),
         cwd=config.parent,
         check=False,
     )
@@ -94,12 +124,67 @@ def make_site(tmp_path: Path, pages: dict[str, str], notebooks: bool = False) ->
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real site, built once per test session with --strict."""
-    site = tmp_path_factory.mktemp("site")
-    result = mkdocs_build(ROOT / "mkdocs.yml", site)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return site
+def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every xdist worker of this session sees (pytest's own base
+    temporary folder when there are no workers)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@functools.cache
+def _build_once(shared: Path) -> dict[str, object]:
+    """Build the real site into ``shared/site`` unless a worker already has.
+
+    The first worker to take the lock builds; the others wait for it and read
+    its outcome. Then a second build of the same tree starts in the
+    background (``shared/site-2``, notebooks executed again, no cache), for
+    ``test_reproducible.py`` to compare with the first while other tests run.
+    """
+    outcome = shared / "site.json"
+    with open(shared / "site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not outcome.exists():
+            notebooks = shared / "notebooks"
+            result = mkdocs_build(
+                ROOT / "mkdocs.yml",
+                shared / "site",
+                # Execute every notebook (no cache read) and keep the results:
+                # the serve test starts from them.
+                build_env(NOTEBOOK_CACHE="refresh", NOTEBOOK_CACHE_DIR=str(notebooks)),
+            )
+            if result.returncode == 0:
+                # Detached: the shell returns at once, the build goes on.
+                subprocess.run(
+                    [
+                        "sh",
+                        "-c",
+                        '("$@"; echo $? > "$0.rc") > "$0.log" 2>&1 &',
+                        str(shared / "site-2"),
+                        *mkdocs_command(ROOT / "mkdocs.yml", shared / "site-2"),
+                    ],
+                    # As the first build: snippets' base_path is the cwd's.
+                    cwd=ROOT,
+                    env=build_env(),
+                    check=True,
+                )
+            outcome.write_text(
+                json.dumps(
+                    {
+                        "returncode": result.returncode,
+                        "output": result.stdout + result.stderr,
+                    }
+                )
+            )
+    return dict(json.loads(outcome.read_text()))
+
+
+@pytest.fixture(scope="session")
+def built_site(shared_dir: Path) -> Path:
+    """The real site, built once per test session (for every worker) with
+    --strict, its notebooks executed without the cache."""
+    outcome = _build_once(shared_dir)
+    assert outcome["returncode"] == 0, outcome["output"]
+    return shared_dir / "site"
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
