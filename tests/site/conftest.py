@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import os
 import shutil
@@ -96,26 +95,10 @@ def make_site(tmp_path: Path, pages: dict[str, str], notebooks: bool = False) ->
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real site, built once per test run with --strict.
-
-    Under xdist every worker has its own session; the first to get here
-    builds into the run's shared temporary folder while the others wait on a
-    lock, so the browser and accessibility tests share one build wherever
-    they run.
-    """
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # shared by the workers of this run only
-    site, log = base / "built-site", base / "built-site.log"
-    with open(base / "built-site.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not log.exists():
-            result = mkdocs_build(ROOT / "mkdocs.yml", site)
-            log.write_text(
-                f"{result.returncode}\n{result.stdout}{result.stderr}", encoding="utf-8"
-            )
-    code, output = log.read_text(encoding="utf-8").split("\n", 1)
-    assert code == "0", output
+    """The real site, built once per test session with --strict."""
+    site = tmp_path_factory.mktemp("site")
+    result = mkdocs_build(ROOT / "mkdocs.yml", site)
+    assert result.returncode == 0, result.stdout + result.stderr
     return site
 
 
