@@ -5,8 +5,8 @@
   ``<div class="arithmatex">\\[…\\]</div>``; each becomes KaTeX HTML+MathML.
 * Notebook pages (mkdocs-jupyter) bypass arithmatex: their Markdown cells
   still hold raw ``$…$``. Those are rendered here too, nbconvert's MathJax
-  loader and other scripts that fetch from a CDN are dropped, and the ~600 KB
-  of notebook CSS inlined in every notebook page moves to one shared file.
+  loader and other scripts that fetch from a CDN are dropped (nbconvert's
+  stylesheet is dropped before this hook by ``notebook_pages_hook.py``).
 * One Node process (``katex_render.mjs``, the npm ``katex`` pinned in
   ``package.json``) serves the whole build, one request per page.
 * The KaTeX CSS and fonts of that same installation are copied into the site
@@ -19,10 +19,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
-import os
 import posixpath
 import re
 import shutil
@@ -38,7 +36,6 @@ from mkdocs.structure.pages import Page
 
 WORKER = Path(__file__).with_name("katex_render.mjs")
 CSS_URI = "assets/katex/katex.min.css"
-NOTEBOOK_CSS_DIR = "assets/notebook"
 
 
 class KatexRenderer:
@@ -97,7 +94,6 @@ class KatexRenderer:
 
 
 _renderer: KatexRenderer | None = None
-_notebook_css: dict[str, str] = {}
 
 # --- Markdown pages: arithmatex output -------------------------------------
 
@@ -119,7 +115,6 @@ SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S | re.I)
 # src (which makes the browser re-request the page itself as a script).
 FETCHES = re.compile(r"mathjax|https?://|\bsrc=\"\"", re.I)
 MATHJAX_COMMENT = re.compile(r"<!--[^>]*mathjax[^>]*-->", re.I)
-STYLE = re.compile(r"<style\b[^>]*>.*?</style>", re.S)
 
 # --- Leftover TeX detection -------------------------------------------------
 
@@ -231,16 +226,7 @@ def _render_notebook(html_text: str, page: Page, config: MkDocsConfig) -> str:
         ]
         last = end
     pieces.append(html_text[last:])
-    html_text = "".join(pieces)
-    styles = STYLE.findall(html_text)
-    if styles:
-        css = "\n".join(re.sub(r"</?style\b[^>]*>", "", s) for s in styles)
-        name = f"{NOTEBOOK_CSS_DIR}/{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
-        _notebook_css[name] = css
-        href = os.path.relpath(name, Path(page.file.dest_uri).parent.as_posix())
-        html_text = STYLE.sub("", html_text)
-        html_text = f'<link rel="stylesheet" href="{href}">\n' + html_text
-    return html_text
+    return "".join(pieces)
 
 
 def leftover_tex(html_text: str) -> list[str]:
@@ -255,7 +241,6 @@ def leftover_tex(html_text: str) -> list[str]:
 def on_pre_build(config: MkDocsConfig) -> None:
     global _renderer
     _close()
-    _notebook_css.clear()
     _renderer = KatexRenderer(Path(config.config_file_path).parent)
 
 
@@ -300,10 +285,6 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
 
 
 def on_post_build(config: MkDocsConfig) -> None:
-    for name, css in _notebook_css.items():
-        target = Path(config.site_dir) / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(css, encoding="utf-8")
     _close()
 
 

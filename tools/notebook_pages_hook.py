@@ -1,7 +1,7 @@
-"""MkDocs hook: links and figure descriptions on notebook pages.
+"""MkDocs hook: links, figure descriptions and styles of notebook pages.
 
-mkdocs-jupyter renders a notebook's cells itself, so two things MkDocs and the
-Markdown pages take for granted need doing again on notebook pages:
+mkdocs-jupyter renders a notebook's cells itself, so what MkDocs and the
+Markdown pages take for granted needs doing again on notebook pages:
 
 * **Links between pages.** MkDocs rewrites ``[Part 2](../part2-backpropagation.md)``
   to the URL of the page it names; in a notebook cell the ``.md`` stays, a
@@ -16,6 +16,15 @@ Markdown pages take for granted need doing again on notebook pages:
   line: ``# %% alt="Loss curves of ..."``; the hook puts that text on the
   images the cell produced. An output image of a cell without ``alt`` is a
   warning, so a figure without a description fails the strict build.
+* **Styles.** nbconvert inlines JupyterLab's whole stylesheet (about 590 KB,
+  nearly all of it for JupyterLab's own interface, light colours only) in
+  every notebook page, and mkdocs-jupyter has no option to leave it out.
+  The hook removes every ``<style>`` block of the notebook and links the
+  site's own small ``assets/notebook.css`` instead, which colours the cells
+  from the theme's variables in both schemes.
+* **Prompts.** ``In [3]:`` and ``Out[3]:`` are hidden from screen readers
+  (``aria-hidden``): read aloud before every cell they are noise, and the
+  execution count says nothing the order of the cells does not.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import re
 
 import jupytext
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
@@ -42,6 +52,12 @@ PLACEHOLDER_ALT = 'alt="No description has been provided for this image"'
 #: The start of each code cell in mkdocs-jupyter's HTML (the element with the id;
 #: the template also wraps it in a div with the same classes but no id).
 CODE_CELL = re.compile(r'(?=<div class="jp-Cell jp-CodeCell[^"]*" id="cell-id=)')
+#: nbconvert's inlined stylesheets (JupyterLab's, and Pygments' for the cells).
+STYLE = re.compile(r"<style\b[^>]*>.*?</style>\s*", re.S | re.I)
+#: The site's stylesheet for notebook cells (docs/assets/notebook.css).
+NOTEBOOK_CSS = "assets/notebook.css"
+#: The In/Out prompt of a cell, as nbconvert's lab template writes it.
+PROMPT = re.compile(r'<div class="(jp-(?:Input|Output)Prompt [^"]*)">')
 
 
 def link_pages(html_text: str, page: Page, files: Files) -> str:
@@ -99,9 +115,25 @@ def describe_figures(html_text: str, page: Page) -> str:
     return head + "".join(cells)
 
 
+def restyle(html_text: str, page: Page) -> str:
+    """nbconvert's ``<style>`` blocks → one link to the site's notebook CSS."""
+    href = posixpath.relpath(NOTEBOOK_CSS, posixpath.dirname(page.file.dest_uri))
+    link = f'<link rel="stylesheet" href="{href}">\n'
+    return link + STYLE.sub("", html_text)
+
+
+def hide_prompts(html_text: str) -> str:
+    """``In [n]:`` / ``Out[n]:`` prompts → hidden from assistive technology."""
+    return PROMPT.sub(r'<div class="\1" aria-hidden="true">', html_text)
+
+
+# Before tools/katex_hook.py (priority 0), so that no hook after this one sees
+# nbconvert's stylesheet.
+@event_priority(50)
 def on_page_content(
     html_text: str, page: Page, config: MkDocsConfig, files: Files
 ) -> str:
     if not page.file.src_uri.endswith(NOTEBOOK_SOURCES):
         return html_text
-    return describe_figures(link_pages(html_text, page, files), page)
+    html_text = describe_figures(link_pages(html_text, page, files), page)
+    return restyle(hide_prompts(html_text), page)

@@ -103,8 +103,3 @@ def test_notebook_math_is_rendered_and_mathjax_dropped(tmp_path: Path) -> None:
     assert "<code>$not math$</code>" in html
     assert "mathjax" not in html.lower()
     assert "https://cdn" not in html
-    # The notebook CSS moved to one shared, cacheable file.
-    assert "<style" not in html
-    css = list((tmp_path / "site" / "assets" / "notebook").glob("*.css"))
-    assert len(css) == 1
-    assert f"../assets/notebook/{css[0].name}" in html

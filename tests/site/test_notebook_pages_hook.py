@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import struct
 import zlib
 from pathlib import Path
@@ -141,3 +142,23 @@ def test_a_figure_without_alt_text_fails_the_strict_build(tmp_path: Path) -> Non
     assert code != 0
     assert "lab.ipynb" in stderr
     assert "code cell 2" in stderr
+
+
+def test_nbconvert_styles_give_way_to_the_site_stylesheet(tmp_path: Path) -> None:
+    code, stderr, page = build_notebook(tmp_path, ["A figure", "Another figure"])
+    assert code == 0, stderr
+    html = page.read_text(encoding="utf-8")
+    # nbconvert inlines JupyterLab's stylesheet in <style> blocks (its
+    # variables are named --jp-...); the page links the site's sheet instead.
+    assert "<style" not in html
+    assert "--jp-" not in html
+    assert html.count('<link rel="stylesheet" href="../assets/notebook.css">') == 1
+
+
+def test_prompts_are_hidden_from_screen_readers(tmp_path: Path) -> None:
+    code, stderr, page = build_notebook(tmp_path, ["A figure", "Another figure"])
+    assert code == 0, stderr
+    html = page.read_text(encoding="utf-8")
+    prompts = re.findall(r'<div class="jp-(?:Input|Output)Prompt[^>]*>', html)
+    assert len(prompts) >= 4  # an input and an output prompt per code cell
+    assert all('aria-hidden="true"' in p for p in prompts)
