@@ -102,11 +102,19 @@ class CompressingHandler(SimpleHTTPRequestHandler):
         return self._send_file(path, HTTPStatus.OK)
 
 
+class _Server(ThreadingHTTPServer):
+    """Quiet when a browser hangs up before a reply is sent."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextmanager
 def serve(site: Path, prefix: str = "/") -> Iterator[str]:
     """Serve ``site`` compressed on a free localhost port; yield its origin."""
     handler = functools.partial(CompressingHandler, directory=str(site), prefix=prefix)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
