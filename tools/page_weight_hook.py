@@ -8,6 +8,10 @@
   and ``height`` set: the page's HTML no longer carries every figure in
   base64 (a third larger than the file), and the browser reserves each
   figure's space before it arrives.
+* **Stylesheets where they are used.** mkdocstrings links its stylesheet
+  from every page; it styles only the API reference's docstrings, so it is
+  linked from the pages that have one (``class="doc doc-...``) and from no
+  other, as a stylesheet in ``<head>`` blocks rendering until it arrives.
 * **Every other image** of a page whose file is part of the site (the SVG
   figures drawn at build time) gets the ``width`` and ``height`` of its file,
   so the browser reserves its space before it arrives (no layout shift).
@@ -23,6 +27,7 @@ import re
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
@@ -38,6 +43,9 @@ SVG_SIZE = re.compile(
 )
 #: CSS pixels per unit of an SVG length (matplotlib writes points).
 PIXELS_PER = {b"": 1.0, b"px": 1.0, b"pt": 4 / 3}
+#: mkdocstrings' stylesheet, and the mark of a page that shows a docstring.
+MKDOCSTRINGS_CSS = "assets/_mkdocstrings.css"
+DOCSTRING = 'class="doc doc-'
 _figures: dict[str, bytes] = {}  # site path → PNG bytes, for on_post_build
 
 
@@ -101,6 +109,24 @@ def _site_image(tag: str, page: Page, files: Files) -> str:
     if size is None:
         return tag
     return _with_attributes(tag, width=size[0], height=size[1])
+
+
+@event_priority(-100)  # after mkdocstrings has added its stylesheet
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    if MKDOCSTRINGS_CSS in config.extra_css:
+        config.extra_css.remove(MKDOCSTRINGS_CSS)
+    return config
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    """Link mkdocstrings' stylesheet from the pages that show a docstring."""
+    if DOCSTRING not in output or "mkdocstrings" not in config.plugins:
+        return output
+    href = posixpath.relpath(MKDOCSTRINGS_CSS, posixpath.dirname(page.file.dest_uri))
+    head = output.index("<head>") + len("<head>")
+    first_css = output.find('<link rel="stylesheet"', head)
+    at = first_css if first_css != -1 else output.index("</head>")
+    return output[:at] + f'<link rel="stylesheet" href="{href}">\n' + output[at:]
 
 
 def on_pre_build(config: MkDocsConfig) -> None:
