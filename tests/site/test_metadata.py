@@ -65,7 +65,8 @@ def parse(html_file: Path) -> Head:
 
 
 def page_file(site: Path, path: str) -> Path:
-    return site / (path.lstrip("/") + "index.html" if path.endswith("/") else path)
+    relative = path.lstrip("/")
+    return site / (relative + "index.html" if path.endswith("/") else relative)
 
 
 @pytest.fixture(scope="module")
