@@ -13,13 +13,14 @@ export NO_MKDOCS_2_WARNING := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: help serve test build lint bench setup-docs setup-test chromium clean
+.PHONY: help serve test build lint audit bench setup-docs setup-test chromium clean
 
 help:
 	@echo "make serve   serve the site at http://127.0.0.1:8000 with live reload"
 	@echo "make test    lint, type-check, unit tests, doctests, strict build, browser test"
 	@echo "make build   build the site into site/ (strict, notebooks executed)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
+	@echo "make audit   Lighthouse on every page, served compressed (make test runs it too)"
 	@echo "make bench   time conv, pooling and an epoch against PyTorch; time the build"
 
 $(BIN)/python:
@@ -59,7 +60,7 @@ setup-test: $(VENV)/.test-stamp node_modules/.npm-stamp chromium
 # threads per process spin against each other when the build, the notebooks
 # and two test workers share the machine's cores. `make bench` keeps the
 # default threads, as it measures the library against PyTorch's defaults.
-serve build test: export OPENBLAS_NUM_THREADS := 1
+serve build test audit: export OPENBLAS_NUM_THREADS := 1
 
 # Reproducible builds: dates on the site (the sitemap, the provenance stamp)
 # are the last commit's, not the clock's. Empty outside a git checkout.
@@ -90,6 +91,11 @@ lint: $(VENV)/.test-stamp
 # page's examples share their namespace and the browser tests one site build.
 test: setup-test lint
 	$(BIN)/pytest -n 2
+
+# Lighthouse's four scores and the page weights, every page (reports under
+# test-artifacts/lighthouse/); part of `make test`, here on its own.
+audit: setup-test
+	$(BIN)/pytest tests/site/test_lighthouse.py
 
 # The performance comparison needs PyTorch: it uses the test set-up. Both
 # scripts always run; the target fails if either missed a goal.

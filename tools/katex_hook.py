@@ -14,12 +14,14 @@
   nothing from another origin.
 * Any LaTeX error, or TeX left unrendered in a page, fails the build with the
   page and the offending source.
+* The KaTeX stylesheet is linked only from pages that have math.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import posixpath
 import re
 import shutil
 import subprocess
@@ -236,12 +238,6 @@ def leftover_tex(html_text: str) -> list[str]:
 # --- MkDocs events ------------------------------------------------------------
 
 
-def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    if CSS_URI not in config.extra_css:
-        config.extra_css.insert(0, CSS_URI)
-    return config
-
-
 def on_pre_build(config: MkDocsConfig) -> None:
     global _renderer
     _close()
@@ -276,6 +272,16 @@ def on_page_content(
             f"blank line before it?): {leftovers[:3]}"
         )
     return html_text
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    """Link the KaTeX stylesheet from the pages that have math, and only those."""
+    if 'class="katex"' not in output:
+        return output
+    href = posixpath.relpath(CSS_URI, posixpath.dirname(page.file.dest_uri))
+    link = f'<link rel="stylesheet" href="{href}">'
+    head_end = output.index("</head>")
+    return output[:head_end] + link + "\n" + output[head_end:]
 
 
 def on_post_build(config: MkDocsConfig) -> None:

@@ -1,5 +1,7 @@
 # ---
 # jupyter:
+#   description: >-
+#     Lab: a CNN built from the Part 3 layers and trained on the 8x8 digits, compared with the MLP over five seeds, and what weight sharing buys.
 #   jupytext:
 #     text_representation:
 #       extension: .py

@@ -1,5 +1,7 @@
 # ---
 # jupyter:
+#   description: >-
+#     The exercises as a notebook to download: one cell to write each derivation in NumPy, one cell that grades it with the package's checker.
 #   jupytext:
 #     text_representation:
 #       extension: .py

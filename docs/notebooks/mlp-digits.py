@@ -1,5 +1,7 @@
 # ---
 # jupyter:
+#   description: >-
+#     Lab: a 64-32-10 MLP trained from scratch on scikit-learn's 8x8 digits, its curves and confusion matrix, and a step-by-step match with PyTorch.
 #   jupytext:
 #     text_representation:
 #       extension: .py

@@ -1,5 +1,7 @@
 # ---
 # jupyter:
+#   description: >-
+#     Lab: a small modern CNN with batch norm, a residual block and global average pooling, trained on digits and matched with a PyTorch twin.
 #   jupytext:
 #     text_representation:
 #       extension: .py

@@ -1,5 +1,7 @@
 # ---
 # jupyter:
+#   description: >-
+#     How fast the package's convolutions and training are next to PyTorch on the same CPU, how the cost grows, and where NumPy cannot follow.
 #   jupytext:
 #     text_representation:
 #       extension: .py

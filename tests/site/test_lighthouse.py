@@ -1,0 +1,121 @@
+"""Lighthouse on every page of the built site, served compressed as Pages does.
+
+One Chromium (Debian's, with the browser tests' flags) runs Lighthouse (the
+npm package pinned in ``package.json``) with its defaults: mobile, simulated
+throttling, an empty cache. Each page gets one run of the four categories and
+two more of the performance metrics; its performance score is the median of
+the three, as one run varies. The reports (JSON and HTML) are kept under
+``test-artifacts/lighthouse/``. ``make audit`` runs this file alone.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import statistics
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ARTIFACTS, CHROMIUM_FLAGS, ROOT
+
+from tools import site_audit
+
+pytestmark = pytest.mark.site
+
+MIN_SCORE = 0.95  # each of the four categories, every page
+MAX_BYTES = 1_000_000  # a page's first load, uncompressed
+MAX_TRANSFERRED = 350_000  # the same load as it crosses the network (gzip)
+PERFORMANCE_RUNS = 3
+
+
+@pytest.fixture(scope="module")
+def audit(built_site: Path) -> dict[str, Any]:
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("Chromium is not installed: `make test` installs it with apt-get")
+    out = ARTIFACTS / "lighthouse"
+    shutil.rmtree(out, ignore_errors=True)
+    with site_audit.serve(built_site) as origin:
+        paths = site_audit.pages(built_site)
+        summary = site_audit.lighthouse(
+            [origin + p for p in paths], out, chromium, CHROMIUM_FLAGS, PERFORMANCE_RUNS
+        )
+    pages = {url.removeprefix(origin): page for url, page in summary["pages"].items()}
+    return {"lighthouse": summary["lighthouse"], "pages": pages, "walked": paths}
+
+
+def test_the_server_compresses_text_as_pages_does(built_site: Path) -> None:
+    with site_audit.serve(built_site) as origin:
+        request = urllib.request.Request(
+            f"{origin}/", headers={"Accept-Encoding": "gzip"}
+        )
+        with urllib.request.urlopen(request) as reply:
+            assert reply.headers["Content-Encoding"] == "gzip"
+            html = gzip.decompress(reply.read())
+        assert html == (built_site / "index.html").read_bytes()
+        font = next((built_site / "assets" / "katex" / "fonts").glob("*.woff2"))
+        request = urllib.request.Request(
+            f"{origin}/{font.relative_to(built_site).as_posix()}",
+            headers={"Accept-Encoding": "gzip"},
+        )
+        with urllib.request.urlopen(request) as reply:
+            assert reply.headers["Content-Encoding"] is None  # already compressed
+            assert reply.read() == font.read_bytes()
+
+
+def test_every_page_was_audited_with_the_pinned_lighthouse(
+    audit: dict[str, Any],
+) -> None:
+    assert sorted(audit["pages"]) == sorted(audit["walked"])
+    assert "/" in audit["pages"]
+    assert "/api/" in audit["pages"]
+    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]
+    assert audit["lighthouse"] == pinned["lighthouse"]
+    for page in audit["pages"].values():
+        assert (ARTIFACTS / "lighthouse" / page["report"]).is_file()
+        assert len(page["performance_runs"]) == PERFORMANCE_RUNS
+        weight = page["weight"]
+        assert weight["requests"] > 1
+        assert weight["uncompressed"] > weight["transferred"]
+
+
+def test_performance_median_of_three_runs(audit: dict[str, Any]) -> None:
+    medians = {
+        path: statistics.median(page["performance_runs"])
+        for path, page in audit["pages"].items()
+    }
+    assert {p: m for p, m in medians.items() if m < MIN_SCORE} == {}
+
+
+@pytest.mark.parametrize("category", ["accessibility", "best-practices", "seo"])
+def test_accessibility_best_practices_and_seo(
+    audit: dict[str, Any], category: str
+) -> None:
+    low = {
+        path: page["scores"][category]
+        for path, page in audit["pages"].items()
+        if page["scores"][category] < MIN_SCORE
+    }
+    assert low == {}
+
+
+def test_first_load_within_one_megabyte_uncompressed(audit: dict[str, Any]) -> None:
+    heavy = {
+        path: page["weight"]["uncompressed"]
+        for path, page in audit["pages"].items()
+        if page["weight"]["uncompressed"] > MAX_BYTES
+    }
+    assert heavy == {}
+
+
+def test_first_load_within_350_kb_transferred(audit: dict[str, Any]) -> None:
+    heavy = {
+        path: page["weight"]["transferred"]
+        for path, page in audit["pages"].items()
+        if page["weight"]["transferred"] > MAX_TRANSFERRED
+    }
+    assert heavy == {}
