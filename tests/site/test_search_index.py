@@ -40,6 +40,7 @@ def page_text(index: dict[str, Any], path: str) -> str:
     )
 
 
+@pytest.mark.audit
 def test_index_is_within_its_budget(built_site: Path) -> None:
     size = (built_site / "search" / "search_index.json").stat().st_size
     assert size <= MAX_INDEX_BYTES
