@@ -109,7 +109,32 @@ def execute(path: str, src_uri: str) -> tuple[bool, str]:
         return False, str(error)
     except Exception as error:  # the kernel died, or would not start
         return False, f"{type(error).__name__}: {error}"
+    coalesce_streams(notebook)
     return True, nbformat.writes(notebook)
+
+
+def coalesce_streams(notebook: NotebookNode) -> None:
+    """Merge each cell's consecutive stdout (or stderr) outputs into one.
+
+    The kernel sends printed text in chunks whose boundaries depend on
+    timing, and each chunk becomes its own output; merged, the same prints
+    give the same page on every run.
+    """
+    for cell in notebook.cells:
+        merged: list[NotebookNode] = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (
+                output.output_type == "stream"
+                and previous is not None
+                and previous.output_type == "stream"
+                and previous.name == output.name
+            ):
+                previous.text += output.text
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell.outputs = merged
 
 
 def _files(root: Path, relative: str) -> Iterator[Path]:

@@ -173,3 +173,27 @@ def test_cell_ids_depend_only_on_the_path_and_the_index(tmp_path: Path) -> None:
     assert ids == [cell.id for cell in second.cells]
     assert len(set(ids)) == len(ids) == 2
     assert set(ids).isdisjoint(cell.id for cell in other.cells)
+
+
+def test_printed_text_is_one_output_however_the_kernel_chunked_it() -> None:
+    """Stream chunks depend on timing; merged, two runs give the same page."""
+    import nbformat
+
+    def output(name: str, text: str) -> nbformat.NotebookNode:
+        return nbformat.v4.new_output("stream", name=name, text=text)
+
+    cell = nbformat.v4.new_code_cell("print(...)")
+    cell.outputs = [
+        output("stdout", "a\n"),
+        output("stdout", "b\n"),
+        output("stderr", "warn\n"),
+        output("stdout", "c\n"),
+        output("stdout", "d\n"),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_markdown_cell()])
+    notebook_exec.coalesce_streams(notebook)
+    assert [(o.name, o.text) for o in cell.outputs] == [
+        ("stdout", "a\nb\n"),
+        ("stderr", "warn\n"),
+        ("stdout", "c\nd\n"),
+    ]
