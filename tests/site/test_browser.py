@@ -291,6 +291,9 @@ def _open(
     opened.page.on("pageerror", lambda e: opened.errors.append(str(e)))
     opened.page.on("response", lambda r: opened.fetched.append(urlparse(r.url).path))
     opened.page.goto(f"{server}/{url}", wait_until="networkidle")
+    if not opened.page.evaluate(COMPLETE):  # cut short under load, as in visits
+        opened.page.reload(wait_until="networkidle")
+    assert opened.page.evaluate(COMPLETE), f"{url} did not load completely"
     if options.get("java_script_enabled", True):
         opened.page.wait_for_function(READY)
     try:
