@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urldefrag, urlparse
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 pytestmark = pytest.mark.site
 
@@ -27,6 +28,16 @@ FENCE = re.compile(r"^```.*?^```", re.S | re.M)
 
 #: True once the whole page has arrived: Material's footer closes every page.
 COMPLETE = "() => document.querySelector('footer.md-footer') !== null"
+
+
+def arrived(page: Any) -> bool:
+    """Whether the whole page is there, allowing a loaded machine 10 s to parse it."""
+    try:
+        page.wait_for_function(COMPLETE, timeout=10_000)
+    except PlaywrightTimeoutError:
+        return False
+    return True
+
 
 COLLECT = """() => {
   const article = document.querySelector("article");
@@ -101,12 +112,12 @@ def visits(server: str, browser: Any) -> dict[str, Visit]:
         response = page.goto(f"{server}/{url}", wait_until="networkidle")
         assert response is not None, url
         assert response.ok, url
-        if not page.evaluate(COMPLETE):
+        if not arrived(page):
             # Seen under load: the test server's reply to a large page (the
             # API reference) cut short, and Chromium rendering what arrived.
             # Load it once more; a page that is still incomplete fails below.
             page.reload(wait_until="networkidle")
-        assert page.evaluate(COMPLETE), f"{url} did not load completely"
+        assert arrived(page), f"{url} did not load completely"
         visit.data = page.evaluate(COLLECT)
         page.close()
         results[url] = visit
@@ -291,9 +302,11 @@ def _open(
     opened.page.on("pageerror", lambda e: opened.errors.append(str(e)))
     opened.page.on("response", lambda r: opened.fetched.append(urlparse(r.url).path))
     opened.page.goto(f"{server}/{url}", wait_until="networkidle")
-    if not opened.page.evaluate(COMPLETE):  # cut short under load, as in visits
+    if not arrived(opened.page):  # cut short under load, as in visits
+        opened.fetched.clear()  # count only what the complete load fetched
+        opened.errors.clear()
         opened.page.reload(wait_until="networkidle")
-    assert opened.page.evaluate(COMPLETE), f"{url} did not load completely"
+    assert arrived(opened.page), f"{url} did not load completely"
     if options.get("java_script_enabled", True):
         opened.page.wait_for_function(READY)
     try:
