@@ -217,7 +217,7 @@ def maxpool2d_backward_loops(dY: ArrayLike, cache: PoolCache) -> FloatArray:
 
 
 def _require_no_argmax(cache: PoolCache) -> None:
-    if cache.argmax is not None:
+    if cache.winners is not None:
         raise ValueError(
             "cache holds an argmax; expected the cache of an average-pooling "
             "forward pass"
@@ -225,11 +225,11 @@ def _require_no_argmax(cache: PoolCache) -> None:
 
 
 def _require_argmax(cache: PoolCache) -> NDArray[np.integer]:
-    if cache.argmax is None:
+    argmax = cache.winners  # not cache.argmax, which copies uint8 winners to intp
+    if argmax is None:
         raise ValueError(
             "cache has no argmax; expected the cache of a max-pooling forward pass"
         )
-    argmax = cache.winners
     N, C, H, W = cache.X_shape
     shape = (N, C, *_pool_output(H, W, cache.kernel, cache.stride))
     taps = cache.kernel[0] * cache.kernel[1]
