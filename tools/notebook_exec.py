@@ -117,24 +117,12 @@ def coalesce_streams(notebook: NotebookNode) -> None:
     """Merge each cell's consecutive stdout (or stderr) outputs into one.
 
     The kernel sends printed text in chunks whose boundaries depend on
-    timing, and each chunk becomes its own output; merged, the same prints
-    give the same page on every run.
+    timing, and each chunk becomes its own output; merged (by nbconvert's
+    own preprocessor), the same prints give the same page on every run.
     """
-    for cell in notebook.cells:
-        merged: list[NotebookNode] = []
-        for output in cell.get("outputs", []):
-            previous = merged[-1] if merged else None
-            if (
-                output.output_type == "stream"
-                and previous is not None
-                and previous.output_type == "stream"
-                and previous.name == output.name
-            ):
-                previous.text += output.text
-            else:
-                merged.append(output)
-        if "outputs" in cell:
-            cell.outputs = merged
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    CoalesceStreamsPreprocessor().preprocess(notebook, {})
 
 
 def _files(root: Path, relative: str) -> Iterator[Path]:
