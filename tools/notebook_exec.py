@@ -29,6 +29,7 @@ import importlib.metadata
 import os
 import platform
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,22 +94,34 @@ def execute(path: str, src_uri: str) -> tuple[bool, str]:
     """
     import nbclient
     from nbclient.exceptions import CellExecutionError
+    from traitlets.config import Config
 
     notebook = read_notebook(Path(path), src_uri)
-    client = nbclient.NotebookClient(
-        notebook,
-        kernel_name="python3",
-        allow_errors=False,
-        record_timing=False,
-        timeout=None,
-        resources={"metadata": {"path": str(Path(path).parent)}},
-    )
-    try:
-        client.execute()
-    except CellExecutionError as error:
-        return False, str(error)
-    except Exception as error:  # the kernel died, or would not start
-        return False, f"{type(error).__name__}: {error}"
+    # The kernel talks to this process over Unix sockets in a private
+    # directory, not over TCP on localhost (which ipykernel warns about on
+    # every start: unencrypted traffic that other local users could reach).
+    # Configured, not passed in: nbclient shuts down only a kernel it owns.
+    with tempfile.TemporaryDirectory(prefix="kernel-") as sockets:
+        client = nbclient.NotebookClient(
+            notebook,
+            kernel_name="python3",
+            allow_errors=False,
+            record_timing=False,
+            timeout=None,
+            resources={"metadata": {"path": str(Path(path).parent)}},
+            config=Config(
+                KernelManager={
+                    "transport": "ipc",
+                    "ip": os.path.join(sockets, "kernel"),
+                }
+            ),
+        )
+        try:
+            client.execute()
+        except CellExecutionError as error:
+            return False, str(error)
+        except Exception as error:  # the kernel died, or would not start
+            return False, f"{type(error).__name__}: {error}"
     coalesce_streams(notebook)
     return True, nbformat.writes(notebook)
 

@@ -24,25 +24,45 @@ NOTEBOOK = """\
     """
 
 
+PAGES = {
+    "index.md": "# Home\n",
+    "part2.md": "# Part 2\n\n## The gradient\n",
+    "notebooks/other.py": "# %% [markdown]\n# # Other\n",
+}
+
+
 def build(tmp_path: Path, notebook: str) -> tuple[int, str, Path]:
     config = make_site(
-        tmp_path,
-        {
-            "index.md": "# Home\n",
-            "part2.md": "# Part 2\n\n## The gradient\n",
-            "notebooks/lab.py": notebook,
-            "notebooks/other.py": "# %% [markdown]\n# # Other\n",
-        },
-        notebooks=True,
+        tmp_path, {**PAGES, "notebooks/lab.py": notebook}, notebooks=True
     )
     result = mkdocs_build(config, tmp_path / "site")
     return result.returncode, result.stderr, tmp_path / "site"
 
 
-def test_links_to_pages_become_their_urls(tmp_path: Path) -> None:
-    code, stderr, site = build(tmp_path, NOTEBOOK)
-    assert code == 0, stderr
-    html = (site / "notebooks" / "lab" / "index.html").read_text(encoding="utf-8")
+@pytest.fixture(scope="module")
+def good_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One fixture site for the tests of a build that passes: the lab with
+    links (a jupytext page) and an executed notebook with two described
+    figures. (One build instead of one per test: each costs seconds.)"""
+    tmp_path = tmp_path_factory.mktemp("good")
+    config = make_site(
+        tmp_path,
+        {
+            **PAGES,
+            "notebooks/lab.py": NOTEBOOK,
+            "figures.ipynb": executed_notebook(
+                ["First figure: a sine wave", 'Second "quoted" & more']
+            ),
+        },
+        notebooks=True,
+    )
+    result = mkdocs_build(config, tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    return tmp_path / "site"
+
+
+def test_links_to_pages_become_their_urls(good_site: Path) -> None:
+    html = (good_site / "notebooks" / "lab" / "index.html").read_text(encoding="utf-8")
     assert 'href="../../part2/#the-gradient"' in html
     assert 'href="../other/"' in html
     assert 'href="../.."' in html  # the home page: ../../ (MkDocs writes ../..)
@@ -99,7 +119,10 @@ def executed_notebook(alts: list[str | None]) -> str:
                 "outputs": [
                     {
                         "output_type": "display_data",
-                        "data": {"image/png": one_pixel_png(), "text/plain": "<Figure>"},
+                        "data": {
+                            "image/png": one_pixel_png(),
+                            "text/plain": "<Figure>",
+                        },
                         "metadata": {},
                     }
                 ],
@@ -115,22 +138,12 @@ def executed_notebook(alts: list[str | None]) -> str:
     )
 
 
-def build_notebook(tmp_path: Path, alts: list[str | None]) -> tuple[int, str, Path]:
-    config = make_site(
-        tmp_path,
-        {"index.md": "# Home\n", "lab.ipynb": executed_notebook(alts)},
-        notebooks=True,
-    )
-    result = mkdocs_build(config, tmp_path / "site")
-    return result.returncode, result.stderr, tmp_path / "site" / "lab" / "index.html"
+def figures_page(site: Path) -> str:
+    return (site / "figures" / "index.html").read_text(encoding="utf-8")
 
 
-def test_each_figure_gets_the_alt_text_of_its_cell(tmp_path: Path) -> None:
-    code, stderr, page = build_notebook(
-        tmp_path, ["First figure: a sine wave", 'Second "quoted" & more']
-    )
-    assert code == 0, stderr
-    html = page.read_text(encoding="utf-8")
+def test_each_figure_gets_the_alt_text_of_its_cell(good_site: Path) -> None:
+    html = figures_page(good_site)
     first = html.index('alt="First figure: a sine wave"')
     second = html.index('alt="Second &quot;quoted&quot; &amp; more"')
     assert first < second  # in cell order
@@ -138,16 +151,20 @@ def test_each_figure_gets_the_alt_text_of_its_cell(tmp_path: Path) -> None:
 
 
 def test_a_figure_without_alt_text_fails_the_strict_build(tmp_path: Path) -> None:
-    code, stderr, _ = build_notebook(tmp_path, ["Described", None])
+    config = make_site(
+        tmp_path,
+        {"index.md": "# Home\n", "lab.ipynb": executed_notebook(["Described", None])},
+        notebooks=True,
+    )
+    result = mkdocs_build(config, tmp_path / "site")
+    code, stderr = result.returncode, result.stderr
     assert code != 0
     assert "lab.ipynb" in stderr
     assert "code cell 2" in stderr
 
 
-def test_nbconvert_styles_give_way_to_the_site_stylesheet(tmp_path: Path) -> None:
-    code, stderr, page = build_notebook(tmp_path, ["A figure", "Another figure"])
-    assert code == 0, stderr
-    html = page.read_text(encoding="utf-8")
+def test_nbconvert_styles_give_way_to_the_site_stylesheet(good_site: Path) -> None:
+    html = figures_page(good_site)
     # nbconvert inlines JupyterLab's stylesheet in <style> blocks (its
     # variables are named --jp-...); the page links the site's sheet instead.
     assert "<style" not in html
@@ -155,10 +172,8 @@ def test_nbconvert_styles_give_way_to_the_site_stylesheet(tmp_path: Path) -> Non
     assert html.count('<link rel="stylesheet" href="../assets/notebook.css">') == 1
 
 
-def test_prompts_are_hidden_from_screen_readers(tmp_path: Path) -> None:
-    code, stderr, page = build_notebook(tmp_path, ["A figure", "Another figure"])
-    assert code == 0, stderr
-    html = page.read_text(encoding="utf-8")
+def test_prompts_are_hidden_from_screen_readers(good_site: Path) -> None:
+    html = figures_page(good_site)
     prompts = re.findall(r'<div class="jp-(?:Input|Output)Prompt[^>]*>', html)
     assert len(prompts) >= 4  # an input and an output prompt per code cell
     assert all('aria-hidden="true"' in p for p in prompts)
