@@ -755,7 +755,9 @@ if torch is not None:
 #   for you.
 # - **Speed.** The layers train with the fast path of Part 3: the windows
 #   are copied once per step into one matrix (memory grows with the kernel
-#   size), and every layer pays Python overhead on every mini-batch.
+#   size), and every NumPy call has a fixed cost, which on layers this small
+#   is much of a step's time (`fit` checks its data and model once, before
+#   the first step, rather than at every layer of every step).
 #   [Performance](performance.py) times it against PyTorch on this
 #   machine, layer by layer and for a whole epoch, and shows where tuned
 #   framework kernels still win and why.
