@@ -17,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import architectures  # noqa: E402
 import perf  # noqa: E402
 import variants  # noqa: E402
 
@@ -95,3 +96,35 @@ def test_committed_result_is_a_full_run() -> None:
     assert result["quick"] is False
     assert set(result["conv"]["float32"]) == {c.name for c in perf.CONV_CASES}
     assert result["machine"]["torch"] is not None  # ratios need PyTorch
+
+
+def test_architectures_quick_run_trains_each_network_as_the_lab_does(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "architectures.json"
+    assert architectures.main(["--quick", "--output", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert (result["seeds"], result["epochs"]) == (2, 1)
+    first, second = result["candidates"]
+    assert first["relative_time"] == 1.0
+    assert second["parameters"] > first["parameters"]  # 64 channels, not 32
+    for row in (first, second):
+        assert len(row["accuracies"]) == 2
+        assert all(0.5 < a <= 1.0 for a in row["accuracies"])  # one epoch learns
+        assert row["mean"] == pytest.approx(np.mean(row["accuracies"]))
+
+
+def test_architectures_pool_between_is_the_layout_it_names() -> None:
+    model = architectures.pool_between(32, 64)(np.random.default_rng(0))
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Conv2D",
+        "ReLU",
+        "MaxPool2D",
+        "Conv2D",
+        "ReLU",
+        "MaxPool2D",
+        "Flatten",
+        "Dense",
+    ]
+    assert model.forward(np.zeros((3, 1, 8, 8))).shape == (3, 10)
+    assert model.parameters()["3.W"].shape == (64, 32, 3, 3)

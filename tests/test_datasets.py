@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import sys
 
 import numpy as np
 import pytest
 
+from cnnscratch import datasets
 from cnnscratch.datasets import load_digits, one_hot, shift_images, stratified_split
 
 
@@ -48,6 +50,25 @@ def test_load_digits_gives_the_same_split_for_the_same_seed() -> None:
     np.testing.assert_array_equal(
         load_digits(seed=3).y_test, load_digits(seed=3).y_test
     )
+
+
+def test_the_digits_file_read_directly_is_scikit_learns_load_digits(
+    monkeypatch, tmp_path
+) -> None:
+    from sklearn import datasets as sklearn_datasets
+
+    bunch = sklearn_datasets.load_digits()
+    pixels, target = datasets._digits_data()
+    np.testing.assert_array_equal(pixels, bunch.data)
+    np.testing.assert_array_equal(target, bunch.target)
+    assert target.dtype == np.intp
+    # where a scikit-learn keeps the file elsewhere, its own function reads it
+    elsewhere = importlib.machinery.ModuleSpec("sklearn", None)
+    elsewhere.origin = str(tmp_path / "sklearn" / "__init__.py")
+    monkeypatch.setattr(datasets.importlib.util, "find_spec", lambda name: elsewhere)
+    pixels, target = datasets._digits_data()
+    np.testing.assert_array_equal(pixels, bunch.data)
+    np.testing.assert_array_equal(target, bunch.target)
 
 
 def test_load_digits_explains_a_missing_scikit_learn(monkeypatch) -> None:

@@ -25,9 +25,13 @@ def sigmoid(z: ArrayLike) -> FloatArray:
     >>> sigmoid([-1000.0, 0.0, 1000.0])
     array([0. , 0.5, 1. ])
     """
-    z_ = check_any_shape("z", z)
-    e = np.exp(-np.abs(z_))
-    return np.where(z_ >= 0, 1 / (1 + e), e / (1 + e))
+    return _sigmoid(check_any_shape("z", z))
+
+
+def _sigmoid(z: FloatArray) -> FloatArray:
+    """:func:`sigmoid` of a checked array."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def sigmoid_derivative(z: ArrayLike) -> FloatArray:
@@ -52,8 +56,12 @@ def sigmoid_derivative_from_output(s: ArrayLike) -> FloatArray:
     >>> sigmoid_derivative_from_output([0.5])
     array([0.25])
     """
-    s_ = check_any_shape("s", s)
-    return s_ * (1 - s_)
+    return _sigmoid_derivative_from_output(check_any_shape("s", s))
+
+
+def _sigmoid_derivative_from_output(s: FloatArray) -> FloatArray:
+    """:func:`sigmoid_derivative_from_output` of a checked array."""
+    return s * (1 - s)
 
 
 def tanh(z: ArrayLike) -> FloatArray:
@@ -101,8 +109,12 @@ def tanh_derivative_from_output(t: ArrayLike) -> FloatArray:
     >>> tanh_derivative_from_output([0.0])
     array([1.])
     """
-    t_ = check_any_shape("t", t)
-    return 1 - t_ * t_
+    return _tanh_derivative_from_output(check_any_shape("t", t))
+
+
+def _tanh_derivative_from_output(t: FloatArray) -> FloatArray:
+    """:func:`tanh_derivative_from_output` of a checked array."""
+    return 1 - t * t
 
 
 def relu(z: ArrayLike) -> FloatArray:
@@ -117,8 +129,12 @@ def relu(z: ArrayLike) -> FloatArray:
     >>> relu([-2.0, 0.0, 3.0])
     array([0., 0., 3.])
     """
-    z_ = check_any_shape("z", z)
-    return np.maximum(z_, 0)
+    return _relu(check_any_shape("z", z))
+
+
+def _relu(z: FloatArray) -> FloatArray:
+    """:func:`relu` of a checked array."""
+    return np.maximum(z, 0)
 
 
 def relu_derivative(z: ArrayLike) -> FloatArray:
@@ -136,8 +152,12 @@ def relu_derivative(z: ArrayLike) -> FloatArray:
     >>> relu_derivative([-2.0, 0.0, 3.0])
     array([0., 0., 1.])
     """
-    z_ = check_any_shape("z", z)
-    return (z_ > 0).astype(z_.dtype)
+    return _relu_derivative(check_any_shape("z", z))
+
+
+def _relu_derivative(z: FloatArray) -> FloatArray:
+    """:func:`relu_derivative` of a checked array."""
+    return (z > 0).astype(z.dtype)
 
 
 def softmax(Z: ArrayLike) -> FloatArray:

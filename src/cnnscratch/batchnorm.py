@@ -279,19 +279,29 @@ def batchnorm_forward(
     """
     X_ = _check_x(X)
     gamma_, beta_ = _check_affine(X_, gamma, beta)
-    eps_ = check_eps(eps)
-    M = values_per_channel(X_.shape)
+    return _batchnorm_forward(X_, gamma_, beta_, check_eps(eps))
+
+
+def _batchnorm_forward(
+    X: FloatArray, gamma: FloatArray, beta: FloatArray, eps: float
+) -> tuple[FloatArray, BatchNormCache]:
+    """:func:`batchnorm_forward` of checked arrays; still refuses M = 1.
+
+    How many values a channel has depends on the batch, so the training
+    loop, which checks its inputs once, relies on this check too.
+    """
+    M = math.prod(X.shape) // X.shape[1]
     if M < 2:
-        axes = "N" if X_.ndim == 2 else "N·H·W"
+        axes = "N" if X.ndim == 2 else "N·H·W"
         raise ValueError(
-            f"X has shape {X_.shape}: one value per channel ({axes} = 1) gives "
+            f"X has shape {X.shape}: one value per channel ({axes} = 1) gives "
             "no variance estimate; expected more than one value per channel "
             "in training mode"
         )
-    axes_ = _axes(X_.ndim)
-    mean = X_.mean(axis=axes_)  # μ, (C,)
-    var = ((X_ - _channel_view(mean, X_.ndim)) ** 2).mean(axis=axes_)  # σ², biased
-    return _normalise(X_, mean, var, gamma_, beta_, eps_, training=True)
+    axes_ = _axes(X.ndim)
+    mean = X.mean(axis=axes_)  # μ, (C,)
+    var = ((X - _channel_view(mean, X.ndim)) ** 2).mean(axis=axes_)  # σ², biased
+    return _normalise(X, mean, var, gamma, beta, eps, training=True)
 
 
 def batchnorm_eval_forward(
@@ -401,8 +411,15 @@ def update_running_stats(
     cache = _check_cache(cache, training=True)
     C = cache.mean.shape[0]
     mean, var = check_running_stats(C, running_mean, running_var)
-    m = check_momentum(momentum)
-    M = values_per_channel(cache.X_hat.shape)
+    return _update_running_stats(mean, var, cache, check_momentum(momentum))
+
+
+def _update_running_stats(
+    mean: FloatArray, var: FloatArray, cache: BatchNormCache, m: float
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`update_running_stats` of checked statistics and momentum."""
+    X_hat = cache.X_hat
+    M = math.prod(X_hat.shape) // X_hat.shape[1]
     unbiased = cache.var * M / (M - 1)
     return (1 - m) * mean + m * cache.mean, (1 - m) * var + m * unbiased
 
@@ -453,9 +470,16 @@ def batchnorm_backward(
     (True, array([3.]))
     """
     dY_, cache = _check_upstream(dY, cache)
+    return _batchnorm_backward(dY_, cache)
+
+
+def _batchnorm_backward(
+    dY_: FloatArray, cache: BatchNormCache
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`batchnorm_backward` of a checked dY and cache."""
     X_hat, _, _, inv_std, gamma, training = cache
     axes = _axes(X_hat.ndim)
-    M = values_per_channel(X_hat.shape)
+    M = math.prod(X_hat.shape) // X_hat.shape[1]
     # --8<-- [start:batchnorm_backward]
     dbeta = dY_.sum(axis=axes)  # Σ dY, (C,)
     dgamma = (dY_ * X_hat).sum(axis=axes)  # Σ dY·X̂, (C,)

@@ -753,15 +753,23 @@ def conv2d_forward(
     """
     X_, W_, b_ = _check_inputs(X, W, b)
     k = (W_.shape[2], W_.shape[3])
-    g, (OH, OW) = _geometry(X_.shape, k, stride, padding, dilation)
+    g, out = _geometry(X_.shape, k, stride, padding, dilation)
+    return _conv2d_forward(X_, W_, b_, g, out)
+
+
+def _conv2d_forward(
+    X: FloatArray, W: FloatArray, b: FloatArray, g: ConvGeometry, out: Pair
+) -> tuple[FloatArray, ConvCache]:
+    """:func:`conv2d_forward` on checked arrays, its geometry and (OH, OW) known."""
+    k, (OH, OW) = (W.shape[2], W.shape[3]), out
     # --8<-- [start:conv2d_fast]
-    cols = _window_columns(X_, k, g, (OH, OW))  # (C_in·KH·KW, N·OH·OW)
-    W_mat = W_.reshape(W_.shape[0], -1)  # (C_out, C_in·KH·KW)
+    cols = _window_columns(X, k, g, (OH, OW))  # (C_in·KH·KW, N·OH·OW)
+    W_mat = W.reshape(W.shape[0], -1)  # (C_out, C_in·KH·KW)
     Y_t = W_mat @ cols  # (C_out, N·OH·OW): one product for the whole batch
-    Y_t += b_[:, None]
-    Y = Y_t.reshape(-1, X_.shape[0], OH, OW).transpose(1, 0, 2, 3)
+    Y_t += b[:, None]
+    Y = Y_t.reshape(-1, X.shape[0], OH, OW).transpose(1, 0, 2, 3)
     # --8<-- [end:conv2d_fast]
-    return np.ascontiguousarray(Y), ConvCache(X_, W_, g, cols)
+    return np.ascontiguousarray(Y), ConvCache(X, W, g, cols)
 
 
 def conv2d_backward(
@@ -806,10 +814,16 @@ def conv2d_backward(
            [2., 4., 2.],
            [1., 2., 1.]])
     """
-    dY_ = _check_upstream(dY, cache)
-    dY_t = _by_channel(dY_)
+    return _conv2d_backward(_check_upstream(dY, cache), cache)
+
+
+def _conv2d_backward(
+    dY: FloatArray, cache: ConvCache
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`conv2d_backward` of a checked dY and a cache from a forward pass."""
+    dY_t = _by_channel(dY)
     dW, db = _weight_gradients(dY_t, cache)
-    return _input_gradient(dY_t, cache, dY_.shape[2:]), dW, db
+    return _input_gradient(dY_t, cache, dY.shape[2:]), dW, db
 
 
 def _by_channel(dY: FloatArray) -> FloatArray:

@@ -235,7 +235,14 @@ def dense_forward(
     W_ = check_array("W", W, ("n_out", "n_in"))
     X_ = check_array("X", X, ("N", "n_in"), n_in=(W_.shape[1], "W"))
     b_ = check_array("b", b, ("n_out",), n_out=(W_.shape[0], "W"))
-    return X_ @ W_.T + b_, DenseCache(X_, W_)
+    return _dense_forward(X_, W_, b_)
+
+
+def _dense_forward(
+    X: FloatArray, W: FloatArray, b: FloatArray
+) -> tuple[FloatArray, DenseCache]:
+    """Eq. (2.1) on checked arrays: what :func:`dense_forward` and training share."""
+    return X @ W.T + b, DenseCache(X, W)
 
 
 def dense_backward(
@@ -275,4 +282,12 @@ def dense_backward(
     dZ_ = check_array(
         "dZ", dZ, ("N", "n_out"), N=(X.shape[0], "X"), n_out=(W.shape[0], "W")
     )
-    return dZ_ @ W, dZ_.T @ X, dZ_.sum(axis=0)
+    return _dense_backward(dZ_, cache)
+
+
+def _dense_backward(
+    dZ: FloatArray, cache: DenseCache
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Eqs. (2.2)–(2.4) on a checked dZ and a cache from :func:`_dense_forward`."""
+    X, W = cache
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)

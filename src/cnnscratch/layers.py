@@ -14,12 +14,19 @@ functions (:mod:`cnnscratch.dense`, :mod:`cnnscratch.activations`,
 :mod:`cnnscratch.conv`, :mod:`cnnscratch.pooling`), which hold the
 derivations; :mod:`cnnscratch.network` composes layers into a model and
 trains it.
+
+Every layer class here also has ``_forward`` and ``_backward``: the same
+maths with no checks. The public methods check their input and then call
+them. The training loop (:func:`~cnnscratch.network.fit`) checks the data,
+the model and every layer once, at its start, and then runs the unchecked
+pair through :func:`_forward_all` and :func:`_backward_all`, which fall back
+to the public methods around any layer of another class (a user's own).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -36,17 +43,20 @@ from ._validate import (
     require_forward,
 )
 from .activations import (
-    relu,
-    relu_derivative,
-    sigmoid,
-    sigmoid_derivative_from_output,
-    tanh,
-    tanh_derivative_from_output,
+    _relu,
+    _relu_derivative,
+    _sigmoid,
+    _sigmoid_derivative_from_output,
+    _tanh_derivative_from_output,
 )
 from .batchnorm import (
     EPS,
     MOMENTUM,
     BatchNormCache,
+    _batchnorm_backward,
+    _batchnorm_forward,
+    _normalise,
+    _update_running_stats,
     batchnorm_backward,
     batchnorm_eval_forward,
     batchnorm_forward,
@@ -56,18 +66,34 @@ from .batchnorm import (
 )
 from .conv import (
     ConvCache,
+    ConvGeometry,
     IntOrPair,
+    _axis_output_size,
     _by_channel,
+    _conv2d_backward,
+    _conv2d_forward,
     _weight_gradients,
     as_pair,
     conv2d_backward,
     conv2d_forward,
 )
 from .conv import _check_upstream as _check_conv_upstream
-from .dense import DenseCache, dense_backward, dense_forward
+from .dense import (
+    DenseCache,
+    _dense_backward,
+    _dense_forward,
+    dense_backward,
+    dense_forward,
+)
 from .init import INITIALISERS, Init, he_normal
 from .pooling import (
     PoolCache,
+    _flatten_forward,
+    _global_avgpool2d_backward,
+    _global_avgpool2d_forward,
+    _maxpool2d_backward,
+    _maxpool2d_forward,
+    _pool_output,
     flatten_backward,
     flatten_forward,
     global_avgpool2d_backward,
@@ -140,6 +166,17 @@ class Dense:
         dX, self.grads["W"], self.grads["b"] = dense_backward(dY_, cache)
         return dX
 
+    def _forward(self, X: FloatArray) -> FloatArray:
+        """:meth:`forward` of a checked X that fits (the training loop's)."""
+        Z, self._cache = _dense_forward(X, self.params["W"], self.params["b"])
+        return Z
+
+    def _backward(self, dY: FloatArray) -> FloatArray:
+        """:meth:`backward` of a checked dY that fits (the training loop's)."""
+        cache = require_forward(self._cache)
+        dX, self.grads["W"], self.grads["b"] = _dense_backward(dY, cache)
+        return dX
+
 
 class _Elementwise:
     """An activation applied entry by entry: backward is dZ = dA ⊙ σ′(Z)."""
@@ -157,16 +194,23 @@ class _Elementwise:
 
     def forward(self, X: FloatArray) -> FloatArray:
         """A = σ(X), same shape as X."""
-        Z = check_any_shape("X", X)
-        A = self._function(Z)
-        self._cache = (Z, A)
-        return A
+        return self._forward(check_any_shape("X", X))
 
     def backward(self, dY: FloatArray) -> FloatArray:
         """dX = dY ⊙ σ′(X), same shape as X (Part 2, eq. (2.5))."""
+        Z, _ = require_forward(self._cache)
+        return self._backward(check_like("dY", dY, Z.shape, "X"))
+
+    def _forward(self, X: FloatArray) -> FloatArray:
+        """:meth:`forward` of a checked X."""
+        A = self._function(X)
+        self._cache = (X, A)
+        return A
+
+    def _backward(self, dY: FloatArray) -> FloatArray:
+        """:meth:`backward` of a checked dY shaped like X."""
         Z, A = require_forward(self._cache)
-        dY_ = check_like("dY", dY, Z.shape, "X")
-        return dY_ * self._derivative(Z, A)
+        return dY * self._derivative(Z, A)
 
 
 class ReLU(_Elementwise):
@@ -183,10 +227,10 @@ class ReLU(_Elementwise):
     """
 
     def _function(self, Z: FloatArray) -> FloatArray:
-        return relu(Z)
+        return _relu(Z)
 
     def _derivative(self, Z: FloatArray, A: FloatArray) -> FloatArray:
-        return relu_derivative(Z)
+        return _relu_derivative(Z)
 
 
 class Tanh(_Elementwise):
@@ -203,10 +247,10 @@ class Tanh(_Elementwise):
     """
 
     def _function(self, Z: FloatArray) -> FloatArray:
-        return tanh(Z)
+        return np.tanh(Z)
 
     def _derivative(self, Z: FloatArray, A: FloatArray) -> FloatArray:
-        return tanh_derivative_from_output(A)
+        return _tanh_derivative_from_output(A)
 
 
 class Sigmoid(_Elementwise):
@@ -223,10 +267,10 @@ class Sigmoid(_Elementwise):
     """
 
     def _function(self, Z: FloatArray) -> FloatArray:
-        return sigmoid(Z)
+        return _sigmoid(Z)
 
     def _derivative(self, Z: FloatArray, A: FloatArray) -> FloatArray:
-        return sigmoid_derivative_from_output(A)
+        return _sigmoid_derivative_from_output(A)
 
 
 # --- Convolution, pooling, flatten (Part 3) ----------------------------------
@@ -293,6 +337,7 @@ class Conv2D:
         }
         self.options = {"stride": stride, "padding": padding, "dilation": dilation}
         self._cache: ConvCache | None = None
+        self._parsed: tuple[tuple[object, ...], ConvGeometry] | None = None
 
     def forward(self, X: FloatArray) -> FloatArray:
         """Feature maps (N, C_out, OH, OW) of images X (N, C_in, H, W)."""
@@ -316,9 +361,48 @@ class Conv2D:
         weight gradients alone (as autograd skips inputs that do not require
         a gradient).
         """
+        self._backward_weights(_check_conv_upstream(dY, require_forward(self._cache)))
+
+    def _geometry(self) -> ConvGeometry:
+        """``options`` parsed, once for as long as they stay the same."""
+        options = self.options
+        key = (options["stride"], options["padding"], options["dilation"])
+        if self._parsed is None or self._parsed[0] != key:
+            geometry = ConvGeometry(
+                as_pair("stride", options["stride"], minimum=1),
+                as_pair("padding", options["padding"], minimum=0),
+                as_pair("dilation", options["dilation"], minimum=1),
+            )
+            self._parsed = (key, geometry)
+        return self._parsed[1]
+
+    def _forward(self, X: FloatArray) -> FloatArray:
+        """:meth:`forward` of a checked X that fits (the training loop's)."""
+        W, g = self.params["W"], self._geometry()
+        out = (
+            _axis_output_size(X.shape[2], W.shape[2], g.stride[0], *_at(g, 0)),
+            _axis_output_size(X.shape[3], W.shape[3], g.stride[1], *_at(g, 1)),
+        )
+        columns = (X.shape[0] * out[0] * out[1], W[0].size)
+        check_entries("X", columns, "an im2col matrix")
+        Y, self._cache = _conv2d_forward(X, W, self.params["b"], g, out)
+        return Y
+
+    def _backward(self, dY: FloatArray) -> FloatArray:
+        """:meth:`backward` of a checked dY that fits (the training loop's)."""
         cache = require_forward(self._cache)
-        dY_t = _by_channel(_check_conv_upstream(dY, cache))
-        self.grads["W"], self.grads["b"] = _weight_gradients(dY_t, cache)
+        dX, self.grads["W"], self.grads["b"] = _conv2d_backward(dY, cache)
+        return dX
+
+    def _backward_weights(self, dY: FloatArray) -> None:
+        """:meth:`_backward_parameters` of a checked dY (the training loop's)."""
+        cache = require_forward(self._cache)
+        self.grads["W"], self.grads["b"] = _weight_gradients(_by_channel(dY), cache)
+
+
+def _at(g: ConvGeometry, axis: int) -> tuple[int, int]:
+    """(padding, dilation) of one axis, as :func:`_axis_output_size` takes them."""
+    return g.padding[axis], g.dilation[axis]
 
 
 class MaxPool2D:
@@ -364,6 +448,19 @@ class MaxPool2D:
         """dY routed to each window's maximum, shaped like the input."""
         return maxpool2d_backward(dY, require_forward(self._cache))
 
+    def _forward(self, X: FloatArray) -> FloatArray:
+        """:meth:`forward` of a checked X that fits (the training loop's)."""
+        k = as_pair("kernel", self.kernel, minimum=1)
+        s = k if self.stride is None else as_pair("stride", self.stride, minimum=1)
+        out = _pool_output(X.shape[2], X.shape[3], k, s)
+        Y, self._cache = _maxpool2d_forward(X, k, s, out)
+        return Y
+
+    def _backward(self, dY: FloatArray) -> FloatArray:
+        """:meth:`backward` of a checked dY that fits (the training loop's)."""
+        cache = require_forward(self._cache)
+        return _maxpool2d_backward(dY, cache, require_forward(cache.winners))
+
 
 class Flatten:
     """Feature maps (N, C, H, W) to rows (N, C·H·W) for a dense layer.
@@ -389,6 +486,15 @@ class Flatten:
         N, C, H, W = require_forward(self._shape)
         dY_ = check_like("dY", dY, (N, C * H * W), "the output")
         return flatten_backward(dY_, (N, C, H, W))
+
+    def _forward(self, X: FloatArray) -> FloatArray:
+        """:meth:`forward` of a checked X (N, C, H, W)."""
+        Z, self._shape = _flatten_forward(X)
+        return Z
+
+    def _backward(self, dY: FloatArray) -> FloatArray:
+        """:meth:`backward` of a checked dY (N, C·H·W)."""
+        return dY.reshape(require_forward(self._shape))
 
 
 # --- The layers of a modern CNN (Part 5) -------------------------------------
@@ -453,6 +559,34 @@ class _BatchNorm:
     def backward(self, dY: FloatArray) -> FloatArray:
         """Fill ``grads`` with dγ, dβ; return dX (through μ and σ² in training)."""
         dX, self.grads["gamma"], self.grads["beta"] = batchnorm_backward(
+            dY, require_forward(self._cache)
+        )
+        return dX
+
+    def _forward(self, X: FloatArray) -> FloatArray:
+        """:meth:`forward` of a checked X that fits (the training loop's).
+
+        The number of values per channel and the scalars a user may have
+        changed since ``__init__`` are still checked: they are cheap, and the
+        first depends on the batch.
+        """
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        eps = check_eps(self.eps)
+        mean, var = self.buffers["running_mean"], self.buffers["running_var"]
+        if not self.training:
+            Y, self._cache = _normalise(X, mean, var, gamma, beta, eps, training=False)
+            return Y
+        momentum = check_momentum(self.momentum)
+        Y, cache = _batchnorm_forward(X, gamma, beta, eps)
+        new_mean, new_var = _update_running_stats(mean, var, cache, momentum)
+        mean[...] = new_mean  # in place: a saved model sees it
+        var[...] = new_var
+        self._cache = cache
+        return Y
+
+    def _backward(self, dY: FloatArray) -> FloatArray:
+        """:meth:`backward` of a checked dY shaped like the output."""
+        dX, self.grads["gamma"], self.grads["beta"] = _batchnorm_backward(
             dY, require_forward(self._cache)
         )
         return dX
@@ -561,6 +695,16 @@ class GlobalAvgPool2D:
     def backward(self, dY: FloatArray) -> FloatArray:
         """dY / (H·W) at every pixel of its map, shape (N, C, H, W)."""
         return global_avgpool2d_backward(dY, require_forward(self._shape))
+
+    def _forward(self, X: FloatArray) -> FloatArray:
+        """:meth:`forward` of a checked X (N, C, H, W)."""
+        Y, self._shape = _global_avgpool2d_forward(X)
+        return Y
+
+    def _backward(self, dY: FloatArray) -> FloatArray:
+        """:meth:`backward` of a checked dY (N, C)."""
+        N, C, H, W = require_forward(self._shape)
+        return _global_avgpool2d_backward(dY, (N, C, H, W))
 
 
 class _HasLayers(Protocol):
@@ -762,6 +906,29 @@ class Residual:
         }
         return dF + dS
 
+    def _forward(self, X: FloatArray) -> FloatArray:
+        """:meth:`forward` of a checked X that fits (the training loop's).
+
+        With a layer of another class inside, the public :meth:`forward`,
+        which checks that both branches agree.
+        """
+        if not all(type(layer) in _UNCHECKED for layer in self.body + self.shortcut):
+            return self.forward(X)
+        F, S = _forward_all(self.body, X), _forward_all(self.shortcut, X)
+        self._shape = F.shape
+        return F + S
+
+    def _backward(self, dY: FloatArray) -> FloatArray:
+        """:meth:`backward` of a checked dY that fits (the training loop's)."""
+        if not all(type(layer) in _UNCHECKED for layer in self.body + self.shortcut):
+            return self.backward(dY)
+        dF, dS = _backward_all(self.body, dY), _backward_all(self.shortcut, dY)
+        self.grads = {
+            **_flat(self.body, "grads", "body."),
+            **_flat(self.shortcut, "grads", "shortcut."),
+        }
+        return dF + dS
+
 
 class ConvTranspose2D:
     """Transposed convolution layer, W (C_in, C_out, KH, KW) and b (C_out,).
@@ -834,3 +1001,67 @@ class ConvTranspose2D:
             dY, require_forward(self._cache)
         )
         return dX
+
+
+# --- The training loop's unchecked passes -----------------------------------
+
+#: The classes whose ``_forward`` and ``_backward`` the training loop may call
+#: instead of their public methods: exactly these, not their subclasses (a
+#: subclass may override ``forward`` and would be bypassed).
+_UNCHECKED: frozenset[type] = frozenset(
+    {
+        Dense,
+        ReLU,
+        Tanh,
+        Sigmoid,
+        Conv2D,
+        MaxPool2D,
+        Flatten,
+        BatchNorm1D,
+        BatchNorm2D,
+        GlobalAvgPool2D,
+        Residual,
+    }
+)
+
+
+def _forward_all(layers: Sequence[_HasLayers], X: FloatArray) -> FloatArray:
+    """Every layer's forward pass in order, unchecked where that is safe.
+
+    ``X`` must have passed the checks of the first layer's ``forward`` (the
+    training loop checks the data and probes the model first). A layer of
+    the package's classes then runs ``_forward``, unless the layer before it
+    is of another class: what that produced goes through the public
+    ``forward``, which checks it. Other layers always run ``forward``.
+    """
+    out, trusted = X, True
+    for layer in layers:
+        known = type(layer) in _UNCHECKED
+        run = cast(Any, layer)._forward if known and trusted else layer.forward
+        out, trusted = run(out), known
+    return out
+
+
+def _backward_all(
+    layers: Sequence[_HasLayers], dY: FloatArray, *, input_gradient: bool = True
+) -> FloatArray:
+    """Every layer's backward pass in reverse, unchecked where that is safe.
+
+    The rule of :func:`_forward_all`, mirrored: a gradient that a layer of
+    another class returned goes through the public ``backward``. Without
+    ``input_gradient``, a first layer that can (a convolution) fills its
+    weight gradients only, and ``dY`` comes back unchanged.
+    """
+    grad, trusted = dY, True
+    for i in range(len(layers) - 1, -1, -1):
+        layer: Any = layers[i]
+        known = type(layer) in _UNCHECKED
+        if i == 0 and not input_gradient and hasattr(layer, "_backward_parameters"):
+            if known and trusted:  # a Conv2D
+                layer._backward_weights(grad)
+            else:
+                layer._backward_parameters(grad)
+            return dY
+        run = layer._backward if known and trusted else layer.backward
+        grad, trusted = run(grad), known
+    return grad

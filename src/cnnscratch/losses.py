@@ -238,10 +238,18 @@ def softmax_cross_entropy(Z: ArrayLike, Y: ArrayLike) -> float:
     """
     Z_, Y_ = _pair("Z", Z, Y)
     _check_targets(Y_, rows_sum_to_one=True)
-    log_S = _log_softmax(Z_)
-    hit = Y_ != 0  # 0 · log(0) is 0 here, not nan
+    return _softmax_cross_entropy(Z_, Y_)
+
+
+def _softmax_cross_entropy(Z: FloatArray, Y: FloatArray) -> float:
+    """:func:`softmax_cross_entropy` of checked logits and targets.
+
+    With non-finite logits (a diverged run) the result is ``nan`` or ``inf``.
+    """
+    log_S = _log_softmax(Z)
+    hit = Y != 0  # 0 · log(0) is 0 here, not nan
     with np.errstate(over="ignore"):
-        return float(-np.sum(Y_[hit] * log_S[hit]) / Z_.shape[0])
+        return float(-np.sum(Y[hit] * log_S[hit]) / Z.shape[0])
 
 
 def softmax_cross_entropy_gradient(Z: ArrayLike, Y: ArrayLike) -> FloatArray:
@@ -279,6 +287,11 @@ def softmax_cross_entropy_gradient(Z: ArrayLike, Y: ArrayLike) -> FloatArray:
     """
     Z_, Y_ = _pair("Z", Z, Y)
     _check_targets(Y_, rows_sum_to_one=True)
-    P = np.exp(_log_softmax(Z_))
-    dZ: FloatArray = (P - Y_) / Z_.shape[0]
+    return _softmax_cross_entropy_gradient(Z_, Y_)
+
+
+def _softmax_cross_entropy_gradient(Z: FloatArray, Y: FloatArray) -> FloatArray:
+    """:func:`softmax_cross_entropy_gradient` of checked logits and targets."""
+    P = np.exp(_log_softmax(Z))
+    dZ: FloatArray = (P - Y) / Z.shape[0]
     return dZ

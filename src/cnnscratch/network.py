@@ -51,14 +51,19 @@ from .layers import (
     Residual,
     Sigmoid,
     Tanh,
+    _backward_all,
     _flat,
+    _forward_all,
     set_training,
 )
 from .losses import (
     _check_targets,
+    _softmax_cross_entropy,
+    _softmax_cross_entropy_gradient,
     softmax_cross_entropy,
     softmax_cross_entropy_gradient,
 )
+from .optim import SGD, Adam
 
 IntArray = NDArray[np.intp]
 
@@ -501,6 +506,22 @@ def _check_model(model: object) -> Sequential:
     return model
 
 
+def _check_distinct(model: Sequential) -> None:
+    """No two parameters share memory: each is updated in place, on its own.
+
+    :meth:`~cnnscratch.optim.Adam.step` refuses such parameters on every
+    call; the training loop's unchecked updates rely on this one check.
+    """
+    arrays = list(model.parameters().items())
+    for i, (name, a) in enumerate(arrays):
+        for other, b in arrays[:i]:
+            if np.may_share_memory(a, b):
+                raise ValueError(
+                    f"model parameters {other!r} and {name!r} share memory; "
+                    "expected one array per parameter (each is updated in place)"
+                )
+
+
 def _check_optimizer(optimizer: object) -> Optimizer:
     if not callable(getattr(optimizer, "step", None)):
         raise ValueError(
@@ -600,7 +621,7 @@ def train_step(
     model = _check_model(model)
     optimizer = _check_optimizer(optimizer)
     X_, Y_ = _check_batch(model, X, Y, ("X", "Y"), probe=False)
-    return _train_step(model, optimizer, X_, Y_, check_output=True)
+    return _train_step(model, optimizer, X_, Y_, checked=True)
 
 
 def _train_step(
@@ -609,34 +630,85 @@ def _train_step(
     X: FloatArray,
     Y: FloatArray,
     *,
-    check_output: bool = False,
+    checked: bool,
 ) -> float:
-    # With finite inputs and parameters, a non-finite value anywhere below is
-    # an overflow: the run diverged. NumPy's warnings are replaced by one error.
+    """One step on a checked batch; ``checked`` says how much is known of it.
+
+    ``checked=True`` (:func:`train_step`, one call, one batch) runs the
+    layers' public methods, which check every array that reaches them, and
+    checks the targets against the logits. ``checked=False`` (:func:`fit`,
+    which checked the data and probed the model with it before the first
+    step) runs the layers' unchecked passes
+    (:func:`~cnnscratch.layers._forward_all`); the results are the same, bit
+    for bit.
+    """
+    # With finite inputs and parameters, a non-finite value below is an
+    # overflow: the run diverged. NumPy's warnings are replaced by one error.
+    buffers = model.buffers()
+    before = {k: v.copy() for k, v in buffers.items()} if checked else {}
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            before = {k: v.copy() for k, v in model.buffers().items()}
-            Z = model.train().forward(X)
-            if check_output:
+            if checked:
+                Z = model.train().forward(X)
                 try:
                     _check_output_size(Z, Y, "Y")
                     _check_targets(Y, rows_sum_to_one=True, name="Y")
                 except ValueError:
                     model.load_buffers(before)  # all or nothing: no statistic moved
                     raise
-            loss = softmax_cross_entropy(Z, Y)
+                loss = softmax_cross_entropy(Z, Y)
+            else:
+                for layer in _with_modes(model):
+                    layer.training = True
+                Z = _forward_all(model.layers, X)
+                loss = _softmax_cross_entropy(Z, Y)
             if not np.isfinite(loss):
-                raise NonFiniteError("the loss is inf")
-            model._backward_parameters(softmax_cross_entropy_gradient(Z, Y))
-            for name, grad in model.gradients().items():
-                check_any_shape(f"gradient {name}", grad)
-            optimizer.step(model.parameters(), model.gradients())
+                raise NonFiniteError(f"the loss is {loss}")
+            if checked:
+                model._backward_parameters(softmax_cross_entropy_gradient(Z, Y))
+            else:
+                dZ = _softmax_cross_entropy_gradient(Z, Y)
+                _backward_all(model.layers, dZ, input_gradient=False)
+            params, grads = model.parameters(), model.gradients()
+            step = None if checked else _unchecked_step(optimizer, params, grads)
+            for name, grad in grads.items():  # one test per array, before the update
+                if step is None or not np.isfinite(grad).all():
+                    check_any_shape(f"gradient {name}", grad)
+            (optimizer.step if step is None else step)(params, grads)
     except NonFiniteError as error:
+        for name, value in buffers.items():  # fit restores them itself
+            if name in before:
+                value[...] = before[name]
         raise DivergenceError(
             f"loss became non-finite ({error}); the optimizer's learning rate "
             "is likely too large"
         ) from error
     return loss
+
+
+def _unchecked_step(
+    optimizer: Optimizer,
+    params: dict[str, FloatArray],
+    grads: Mapping[str, object],
+) -> Callable[[Mapping[str, FloatArray], Mapping[str, FloatArray]], None] | None:
+    """The unchecked update of the package's optimisers, where it is safe.
+
+    Safe when the optimiser is an :class:`~cnnscratch.optim.SGD` or
+    :class:`~cnnscratch.optim.Adam` (not a subclass) and every gradient is a
+    float array shaped like its parameter, as the package's layers make them
+    (the parameters were checked when :func:`fit` started); else ``None``:
+    the public ``step``, which checks everything.
+    """
+    if type(optimizer) not in (SGD, Adam) or grads.keys() != params.keys():
+        return None
+    for name, grad in grads.items():
+        if not (
+            isinstance(grad, np.ndarray)
+            and grad.dtype in (np.float32, np.float64)
+            and grad.shape == params[name].shape
+        ):
+            return None
+    return optimizer._step  # type: ignore[attr-defined, no-any-return]
 
 
 def predict(model: Sequential, X: ArrayLike) -> IntArray:
@@ -740,11 +812,20 @@ def fit(
     """Train with mini-batches for ``epochs`` passes over (X, Y).
 
     Each epoch draws a new order from ``rng`` with :func:`minibatches` and
-    calls :func:`train_step` on every batch (in training mode); the
+    takes a :func:`train_step` on every batch (in training mode); the
     evaluation after each epoch runs in evaluation mode
     (:meth:`Sequential.eval`), where the model is left at the end.
     Evaluating never changes the training run: the steps, their losses and
     the final parameters are the same with or without it.
+
+    Everything is checked once, before the first step: the data, the
+    optimiser, and the model, with a forward pass of one sample through the
+    layers' public methods. The steps then run the layers' unchecked passes
+    and the same arithmetic as :func:`train_step`, bit for bit, without
+    re-checking at every layer what the layer before produced. A layer of
+    another class than the package's (a user's own, or a subclass) runs its
+    public methods, and so does the layer after it. A non-finite loss or
+    gradient still stops the run before the update.
 
     Parameters
     ----------
@@ -760,6 +841,8 @@ def fit(
         Evaluated after every epoch.
     on_step : callable, optional
         Called with the batch loss after every step (a progress bar, a log).
+        It may read the model but must not replace its layers or parameters:
+        they were checked once, at the start.
     evaluate_training : bool
         Evaluate the whole training set after every epoch (``epoch_loss``,
         ``epoch_accuracy``). ``False`` leaves those lists empty and saves a
@@ -796,6 +879,7 @@ def fit(
     model = _check_model(model)
     optimizer = _check_optimizer(optimizer)
     X_, Y_ = _check_batch(model, X, Y, ("X", "Y"))
+    _check_distinct(model)
     epochs = check_int("epochs", epochs, 1, MAX_EPOCHS)
     batch_size = check_positive_int("batch_size", batch_size)
     rng = check_rng("rng", rng)
@@ -877,7 +961,9 @@ def _fit(
         for batch in minibatches(X_.shape[0], batch_size, rng=rng):
             step = len(history.step_loss) + 1
             try:
-                loss = _train_step(model, optimizer, X_[batch], Y_[batch])
+                loss = _train_step(
+                    model, optimizer, X_[batch], Y_[batch], checked=False
+                )
             except DivergenceError as error:
                 raise DivergenceError(
                     f"loss became non-finite at step {step} (epoch {epoch}); the "
@@ -898,7 +984,7 @@ def _fit(
         if evaluate_training:
             with np.errstate(over="ignore", invalid="ignore"):
                 try:
-                    Z = model.forward(X_)
+                    Z = _forward_all(model.layers, X_)  # checked by fit, once
                     history.epoch_loss.append(softmax_cross_entropy(Z, Y_))
                 except NonFiniteError as error:
                     raise DivergenceError(
@@ -910,7 +996,7 @@ def _fit(
         if validation is not None:
             X_val, Y_val = validation
             with np.errstate(over="ignore", invalid="ignore"):
-                Z_val = model.forward(X_val)
+                Z_val = _forward_all(model.layers, X_val)
             history.val_loss.append(softmax_cross_entropy(Z_val, Y_val))
             history.val_accuracy.append(
                 float(np.mean(Z_val.argmax(axis=1) == Y_val.argmax(axis=1)))

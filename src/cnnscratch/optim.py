@@ -44,7 +44,7 @@ def _fraction(name: str, value: float) -> float:
 def _finite_update(name: str, *arrays: FloatArray) -> None:
     """Refuse an update whose result overflowed (a learning rate too large)."""
     for array in arrays:
-        if not np.all(np.isfinite(array)):
+        if not np.isfinite(array).all():
             raise NonFiniteError(
                 f"lr: the update of {name} overflows float64; expected a "
                 "smaller learning rate or smaller gradients"
@@ -235,6 +235,17 @@ def _check_step_arguments(params: Params, grads: Params) -> None:
                 )
 
 
+def _checked_grads(params: Params, grads: Params) -> dict[str, FloatArray]:
+    """Every gradient checked against its parameter (same keys, checked)."""
+    checked = {}
+    for name, param in params.items():
+        try:
+            checked[name] = _like("grad", grads[name], param)
+        except ValueError as error:
+            raise _report(name, error) from None
+    return checked
+
+
 def _report(name: str, error: ValueError) -> ValueError:
     """``error`` with the parameter's key in front, of the same class."""
     return type(error)(f"params[{name!r}]: {error}")
@@ -278,12 +289,16 @@ class SGD:
             overflows; nothing has changed then.
         """
         _check_step_arguments(params, grads)
+        self._step(params, _checked_grads(params, grads))
+
+    def _step(self, params: Params, grads: Mapping[str, FloatArray]) -> None:
+        """:meth:`step` of checked arguments (the training loop's)."""
         updates = {}
         for name, param in params.items():
             try:
                 updates[name] = _sgd_step(  # hyper-parameters checked in __init__
                     param,
-                    _like("grad", grads[name], param),
+                    grads[name],
                     self.velocity[name]
                     if name in self.velocity
                     else np.zeros_like(param),
@@ -345,6 +360,10 @@ class Adam:
             As :meth:`SGD.step`; nothing has changed then.
         """
         _check_step_arguments(params, grads)
+        self._step(params, _checked_grads(params, grads))
+
+    def _step(self, params: Params, grads: Mapping[str, FloatArray]) -> None:
+        """:meth:`step` of checked arguments (the training loop's)."""
         t = self.t + 1
         updates = {}
         for name, param in params.items():
@@ -354,7 +373,7 @@ class Adam:
                 # gradient is new on every step.
                 updates[name] = _adam_step(
                     param,
-                    _like("grad", grads[name], param),
+                    grads[name],
                     self.m[name] if name in self.m else np.zeros_like(param),
                     self.v[name] if name in self.v else np.zeros_like(param),
                     t,

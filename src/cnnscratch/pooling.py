@@ -307,20 +307,28 @@ def maxpool2d_forward(
     array([[ 5.,  7.],
            [13., 15.]])
     """
-    X_, (KH, KW), s, out = _pool_geometry(X, kernel, stride)
+    X_, k, s, out = _pool_geometry(X, kernel, stride)
+    return _maxpool2d_forward(X_, k, s, out)
+
+
+def _maxpool2d_forward(
+    X: FloatArray, kernel: Pair, s: Pair, out: Pair
+) -> tuple[FloatArray, PoolCache]:
+    """:func:`maxpool2d_forward` of a checked X, the geometry and (OH, OW) known."""
+    KH, KW = kernel
     # --8<-- [start:maxpool_fast]
     index = np.min_scalar_type(KH * KW - 1)  # uint8 up to 16x16 windows
-    Y = _tap(X_, 0, 0, out, s).copy()  # tap (0, 0) of every window
+    Y = _tap(X, 0, 0, out, s).copy()  # tap (0, 0) of every window
     winners = np.zeros(Y.shape, dtype=index)
     tap = np.empty_like(Y)
     for t in range(1, KH * KW):
-        tap[...] = _tap(X_, *divmod(t, KW), out, s)  # tap (u, v), contiguous
+        tap[...] = _tap(X, *divmod(t, KW), out, s)  # tap (u, v), contiguous
         beats = np.greater(tap, Y)  # strictly: a tie stays with the earlier tap
         # t exceeds every earlier index, so the maximum records the new winner
         np.maximum(winners, beats * index.type(t), out=winners)
         np.maximum(Y, tap, out=Y)
     # --8<-- [end:maxpool_fast]
-    return Y, PoolCache(X_.shape, (KH, KW), s, winners)
+    return Y, PoolCache(X.shape, (KH, KW), s, winners)
 
 
 def maxpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
@@ -356,7 +364,13 @@ def maxpool2d_backward(dY: ArrayLike, cache: PoolCache) -> FloatArray:
            [0., 0., 0.]])
     """
     dY_ = _check_upstream(dY, cache)
-    winners = _require_argmax(cache)
+    return _maxpool2d_backward(dY_, cache, _require_argmax(cache))
+
+
+def _maxpool2d_backward(
+    dY_: FloatArray, cache: PoolCache, winners: NDArray[np.integer]
+) -> FloatArray:
+    """:func:`maxpool2d_backward` of a checked dY, cache and winners."""
     (KH, KW), (sh, sw), (OH, OW) = cache.kernel, cache.stride, dY_.shape[2:]
     # --8<-- [start:maxpool_fast_backward]
     overlap = sh < KH or sw < KW  # a pixel can win several windows
@@ -559,8 +573,12 @@ def flatten_forward(X: ArrayLike) -> tuple[FloatArray, tuple[int, ...]]:
     >>> Z.shape, shape
     ((2, 60), (2, 3, 4, 5))
     """
-    X_ = check_array("X", X, ("N", "C", "H", "W"))
-    return X_.reshape(X_.shape[0], -1), X_.shape
+    return _flatten_forward(check_array("X", X, ("N", "C", "H", "W")))
+
+
+def _flatten_forward(X: FloatArray) -> tuple[FloatArray, tuple[int, ...]]:
+    """:func:`flatten_forward` of a checked X."""
+    return X.reshape(X.shape[0], -1), X.shape
 
 
 def flatten_backward(dZ: ArrayLike, cache: tuple[int, ...]) -> FloatArray:
@@ -643,8 +661,12 @@ def global_avgpool2d_forward(X: ArrayLike) -> tuple[FloatArray, tuple[int, ...]]
     >>> Y, cache
     (array([[1.5, 5.5]]), (1, 2, 2, 2))
     """
-    X_ = check_array("X", X, ("N", "C", "H", "W"))
-    return X_.mean(axis=(2, 3)), X_.shape
+    return _global_avgpool2d_forward(check_array("X", X, ("N", "C", "H", "W")))
+
+
+def _global_avgpool2d_forward(X: FloatArray) -> tuple[FloatArray, tuple[int, ...]]:
+    """:func:`global_avgpool2d_forward` of a checked X."""
+    return X.mean(axis=(2, 3)), X.shape
 
 
 def global_avgpool2d_backward(dY: ArrayLike, cache: tuple[int, ...]) -> FloatArray:
@@ -676,6 +698,14 @@ def global_avgpool2d_backward(dY: ArrayLike, cache: tuple[int, ...]) -> FloatArr
     N, C, H, W = _check_flatten_cache(cache, "cache", "global_avgpool2d_forward")
     check_entries("cache", (N, C, H, W), "an input gradient")
     dY_ = check_array("dY", dY, ("N", "C"), N=(N, "X"), C=(C, "X"))
+    return _global_avgpool2d_backward(dY_, (N, C, H, W))
+
+
+def _global_avgpool2d_backward(
+    dY_: FloatArray, shape: tuple[int, int, int, int]
+) -> FloatArray:
+    """:func:`global_avgpool2d_backward` of a checked dY and input shape."""
+    N, C, H, W = shape
     # --8<-- [start:global_avgpool_backward]
     share = dY_ / (H * W)  # (N, C)
     dX = np.broadcast_to(share[:, :, None, None], (N, C, H, W))

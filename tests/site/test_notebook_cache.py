@@ -19,7 +19,7 @@ from tools import notebook_exec
 
 pytestmark = pytest.mark.site
 
-RELU_RETURN = "    return np.maximum(z_, 0)\n"
+RELU_RETURN = "    return np.maximum(z, 0)\n"
 PROBE = """\
 # %% [markdown]
 # # Probe
@@ -104,7 +104,7 @@ def test_a_change_to_a_function_in_src_reaches_the_next_cached_build(
     source = activations.read_text(encoding="utf-8")
     assert source.count(RELU_RETURN) == 1
     activations.write_text(
-        source.replace(RELU_RETURN, "    return np.maximum(z_, 0) + 1\n"),
+        source.replace(RELU_RETURN, "    return np.maximum(z, 0) + 1\n"),
         encoding="utf-8",
     )
     counts, changed = build(project, NOTEBOOK_CACHE="1")
