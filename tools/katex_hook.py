@@ -15,6 +15,10 @@
 * Any LaTeX error, or TeX left unrendered in a page, fails the build with the
   page and the offending source.
 * The KaTeX stylesheet is linked only from pages that have math.
+* KaTeX's output loses bytes that change nothing (:func:`slim`): the
+  ``xmlns`` of each ``<math>`` (the HTML parser puts it in the MathML
+  namespace by itself), the leading zero of ``0.25em`` and the last ``;``
+  of each ``style``. A Part 3 has 290 formulas and 4,500 styles.
 """
 
 from __future__ import annotations
@@ -127,6 +131,23 @@ HIDDEN = re.compile(
 RAW_TEX = re.compile(r"\$\$|\\\(|\\\[|\\begin\{|(?<![\\\w])\$[^\s$][^$]*?\$", re.S)
 
 
+MATHML_XMLNS = ' xmlns="http://www.w3.org/1998/Math/MathML"'
+STYLE = re.compile(r' style="([^"]*)"')
+LEADING_ZERO = re.compile(r"(?<![\w.])0\.(?=\d)")
+
+
+def slim(katex_html: str) -> str:
+    """KaTeX's HTML without bytes that change neither its rendering nor its
+    MathML: ``<math>``'s ``xmlns``, ``0.`` before decimals in ``style``
+    values (``.25em``), and each ``style``'s trailing ``;``."""
+
+    def style(match: re.Match[str]) -> str:
+        value = LEADING_ZERO.sub(".", match[1]).removesuffix(";")
+        return f' style="{value}"'
+
+    return STYLE.sub(style, katex_html.replace(MATHML_XMLNS, ""))
+
+
 def _strip_delimiters(tex: str) -> tuple[str, bool | None]:
     if tex.startswith("\\(") and tex.endswith("\\)"):
         return tex[2:-2], False
@@ -149,7 +170,7 @@ def _render_all(
                 f"KaTeX could not render math in '{page.file.src_uri}': "
                 f"{result['error']}\n  source: {tex.strip()}"
             )
-        out.append(result["html"])
+        out.append(slim(result["html"]))
     return out
 
 
