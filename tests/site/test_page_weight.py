@@ -49,8 +49,13 @@ def test_the_first_load_of_a_built_page_holds_what_every_page_fetches(
     files = first_load.first_load(built_site, "/part3-convolution/")
     assert "part3-convolution/index.html" in files
     assert "search/search_index.json" in files
-    assert any(re.fullmatch(r"assets/javascripts/bundle\.\w+\.min\.js", f) for f in files)
-    assert any(re.fullmatch(r"assets/javascripts/workers/search\.\w+\.min\.js", f) for f in files)
+    assert any(
+        re.fullmatch(r"assets/javascripts/bundle\.\w+\.min\.js", f) for f in files
+    )
+    assert any(
+        re.fullmatch(r"assets/javascripts/workers/search\.\w+\.min\.js", f)
+        for f in files
+    )
     assert "assets/katex/katex.min.css" in files
     assert "assets/katex/fonts/KaTeX_Math-Italic.woff2" in files
     assert "explorables/conv-forward.json" in files
