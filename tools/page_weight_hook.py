@@ -15,6 +15,13 @@
 * **Every other image** of a page whose file is part of the site (the SVG
   figures drawn at build time) gets the ``width`` and ``height`` of its file,
   so the browser reserves its space before it arrives (no layout shift).
+* **No blank lines.** The templates of the theme and of mkdocstrings indent
+  and space their HTML for their authors (the API reference was a fifth
+  whitespace). Outside the elements whose spaces are shown or are code
+  (``<pre>``, ``<code>``, ``<textarea>``, ``<script>``, ``<style>``, inline
+  ``<svg>``), every run of white space between tags or words that holds a
+  line break becomes that one line break: HTML shows any such run as one
+  space (or none, between blocks), so the page looks the same.
 """
 
 from __future__ import annotations
@@ -46,6 +53,12 @@ PIXELS_PER = {b"": 1.0, b"px": 1.0, b"pt": 4 / 3}
 #: mkdocstrings' stylesheet, and the mark of a page that shows a docstring.
 MKDOCSTRINGS_CSS = "assets/_mkdocstrings.css"
 DOCSTRING = 'class="doc doc-'
+#: Elements whose white space is kept as it is.
+VERBATIM = re.compile(
+    r"<(pre|code|textarea|script|style|svg)\b.*?</\1\s*>", re.S | re.I
+)
+TAG = re.compile(r"<[^>]*>")
+BLANK = re.compile(r"[ \t\r\f]*\n\s*")
 _figures: dict[str, bytes] = {}  # site path → PNG bytes, for on_post_build
 
 
@@ -118,8 +131,31 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     return config
 
 
+def collapse_blank_lines(html_text: str) -> str:
+    """Each white-space run with a line break as one line break, outside
+    :data:`VERBATIM` elements and outside tags (attribute values stay)."""
+
+    def collapse(text: str) -> str:
+        pieces, last = [], 0
+        for tag in TAG.finditer(text):
+            pieces += [BLANK.sub("\n", text[last : tag.start()]), tag.group()]
+            last = tag.end()
+        pieces.append(BLANK.sub("\n", text[last:]))
+        return "".join(pieces)
+
+    pieces, last = [], 0
+    for match in VERBATIM.finditer(html_text):
+        pieces += [collapse(html_text[last : match.start()]), match.group()]
+        last = match.end()
+    pieces.append(collapse(html_text[last:]))
+    return "".join(pieces)
+
+
+@event_priority(-200)  # last: after every hook that edits the page
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
-    """Link mkdocstrings' stylesheet from the pages that show a docstring."""
+    """Link mkdocstrings' stylesheet from the pages that show a docstring;
+    collapse the blank lines."""
+    output = collapse_blank_lines(output)
     if DOCSTRING not in output or "mkdocstrings" not in config.plugins:
         return output
     href = posixpath.relpath(MKDOCSTRINGS_CSS, posixpath.dirname(page.file.dest_uri))

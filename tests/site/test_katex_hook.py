@@ -103,3 +103,41 @@ def test_notebook_math_is_rendered_and_mathjax_dropped(tmp_path: Path) -> None:
     assert "<code>$not math$</code>" in html
     assert "mathjax" not in html.lower()
     assert "https://cdn" not in html
+
+
+def test_inline_styles_become_one_rule_each_in_the_head(tmp_path: Path) -> None:
+    config = make_site(
+        tmp_path,
+        {"index.md": "Powers $x^2$, $y^2$ and $z_i^2$.\n", "none.md": "No math.\n"},
+    )
+    result = mkdocs_build(config, tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    formulas = re.findall(
+        r'<span class="katex">.*?</math>.*?(?=<span class="katex">|</p>)', html, re.S
+    )
+    assert len(formulas) == 3
+    assert not any(" style=" in f for f in formulas)
+    head = html[: html.index("</head>")]
+    rules = dict(re.findall(r"\.(s-[0-9a-f]+)\{([^}]*)\}", head))
+    used = set(re.findall(r'class="[^"]*\b(s-[0-9a-f]+)"', html))
+    assert used == set(rules)
+    # x^2 and y^2 have the same struts: their styles are shared, not repeated.
+    assert len(set(rules.values())) == len(rules)
+    assert all(
+        d.endswith("!important") for body in rules.values() for d in body.split(";")
+    )
+    assert "<style>" not in (tmp_path / "site" / "none" / "index.html").read_text()
+
+
+def test_slim_drops_only_bytes_that_change_nothing() -> None:
+    from tools.katex_hook import slim
+
+    katex = (
+        '<math xmlns="http://www.w3.org/1998/Math/MathML"><mn>10.5</mn></math>'
+        '<span style="height:0.8333em;vertical-align:-0.15em;margin:10.05em;">'
+    )
+    assert slim(katex) == (
+        "<math><mn>10.5</mn></math>"
+        '<span style="height:.8333em;vertical-align:-.15em;margin:10.05em">'
+    )

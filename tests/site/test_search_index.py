@@ -73,3 +73,30 @@ def test_no_formula_is_indexed_as_its_rendering(index: dict[str, Any]) -> None:
         if any(c in d["text"] for c in RENDERED_ONLY)
     }
     assert rendered == {}
+
+
+def test_every_api_object_is_found_by_name_and_summary(
+    built_site: Path, index: dict[str, Any]
+) -> None:
+    source = (built_site / "api" / "index.html").read_text("utf-8")
+    ids = re.findall(r'<h\d id="(cnnscratch\.[\w.]+)" class="doc doc-heading"', source)
+    assert len(ids) > 150
+    docs = {d["location"]: d for d in index["docs"]}
+    missing = [i for i in ids if f"api/#{i}" not in docs]
+    assert missing == []
+    unnamed = [i for i in ids if i.rsplit(".", 1)[1] not in docs[f"api/#{i}"]["title"]]
+    assert unnamed == []
+    jacobian = docs["api/#cnnscratch.gradcheck.numerical_jacobian"]
+    assert "Central-difference Jacobian of" in jacobian["text"]
+    # The argument tables stay on the page, out of the index.
+    assert "Parameters:" in source
+    assert not [d["location"] for d in index["docs"] if "Parameters:" in d["text"]]
+
+
+def test_prose_is_found_on_its_page(index: dict[str, Any]) -> None:
+    flipped = page_text(index, "/part3-convolution/")
+    assert "The gather reading of (3.5)" in flipped
+    assert "flipped kernel" in flipped
+    assert "translation equivariance" in page_text(index, "/notebooks/cnn-digits/")
+    # A notebook's printed outputs and copy buttons are not prose.
+    assert "Copied!" not in json.dumps(index)
