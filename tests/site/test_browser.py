@@ -140,6 +140,24 @@ def test_no_console_errors(visits: dict[str, Visit]) -> None:
     assert bad == {}
 
 
+SCRIPT_TAG = re.compile(r"<script\b([^>]*)>")
+
+
+def test_no_script_holds_up_the_first_paint(built_site: Path) -> None:
+    """Every script file a page loads is deferred, the theme's bundle too
+    (overrides/main.html): the first paint waits for no script to download."""
+    blocking, bundles = {}, {}
+    for html_file in sorted(built_site.rglob("*.html")):
+        page = html_file.relative_to(built_site).as_posix()
+        tags = SCRIPT_TAG.findall(html_file.read_text(encoding="utf-8"))
+        files = [t for t in tags if "src=" in t]
+        blocking[page] = [t for t in files if not re.search(r"\b(defer|async)\b", t)]
+        bundles[page] = [t for t in files if "javascripts/bundle." in t]
+    assert {page: tags for page, tags in blocking.items() if tags} == {}
+    assert all(len(tags) == 1 for tags in bundles.values()), bundles
+    assert len(bundles) >= 10
+
+
 def test_no_katex_errors(visits: dict[str, Visit]) -> None:
     bad = {u: v.data["katexErrors"] for u, v in visits.items() if v.data["katexErrors"]}
     assert bad == {}
