@@ -2,9 +2,9 @@
 
 * **The search dialog.** Material's search box is ``role="dialog"`` with no
   name, so a screen reader announces "dialog" and nothing else. The hook
-  names it "Search". Should a new version of the theme write the dialog
-  differently, the build warns (and ``--strict`` fails) rather than ship the
-  unnamed dialog.
+  names it "Search", on the pages and on the theme's own (``404.html``).
+  Should a new version of the theme write the dialog differently, the build
+  warns (and ``--strict`` fails) rather than ship the unnamed dialog.
 * **Table headers.** A header cell says which cells it heads: ``scope="col"``
   in a table's head, ``scope="row"`` for a header cell in its body (the
   index column of a notebook's data frame).
@@ -46,7 +46,9 @@ def on_page_content(
     return scope_headers(html_text)
 
 
-def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+def name_search_dialog(output: str, where: str) -> str:
+    """The theme's search dialog named; a warning naming ``where`` if the
+    page has the search box written in some other way."""
     named, count = SEARCH_DIALOG.subn(
         rf'\1 role="dialog" aria-label="{SEARCH_NAME}">', output, count=1
     )
@@ -54,6 +56,15 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
         log.warning(
             "Page '%s': the theme's search dialog is not written as "
             "tools/accessibility_hook.py expects; it would ship without a name.",
-            page.file.src_uri,
+            where,
         )
     return named
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    return name_search_dialog(output, page.file.src_uri)
+
+
+def on_post_template(output: str, template_name: str, config: MkDocsConfig) -> str:
+    """The theme's own pages (``404.html``) have the search box too."""
+    return name_search_dialog(output, template_name)

@@ -5,9 +5,11 @@ A line ``{{ explorable: NAME }}`` on its own in a page becomes a
 text inside ``<noscript>`` (what a reader without JavaScript sees, and
 downloaded by no one else), a caption, and the address of
 ``explorables/NAME.json``, every frame's numbers for every setting, written
-by ``tools/explorables.py`` with the package. ``docs/assets/explorables.js``
-and ``explorables.css`` are linked from the pages that use one, only. An
-unknown name, or a name used twice, fails the build.
+by ``tools/explorables.py`` with the package (fetched by the script only when
+the reader scrolls near the figure, so not part of the page's first load).
+``docs/assets/explorables.js`` and ``explorables.css`` are linked from the
+pages that use one, only. An unknown name, or a name used twice, fails the
+build.
 """
 
 from __future__ import annotations

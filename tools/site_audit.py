@@ -144,9 +144,14 @@ def lighthouse(
     chromium: str,
     flags: list[str],
     performance_runs: int = 3,
+    diagnostics: list[str] | None = None,
     cwd: Path | None = None,
 ) -> dict[str, Any]:
-    """Lighthouse's summary of ``urls`` (reports written under ``out``)."""
+    """Lighthouse's summary of ``urls`` (reports written under ``out``).
+
+    Each run gathers only what the four scores need, plus, in each page's
+    first run, the unscored audits named in ``diagnostics`` (for its report).
+    """
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("Lighthouse needs `node` on PATH (Node 20+)")
@@ -160,6 +165,7 @@ def lighthouse(
                 "urls": urls,
                 "out": str(out),
                 "performance_runs": performance_runs,
+                "diagnostics": diagnostics or [],
             }
         ),
         encoding="utf-8",

@@ -5,6 +5,11 @@
  * frame, for every setting. This script only displays those strings and
  * steps through them; it does no arithmetic on them. Without it, the figure
  * shows its first frame as a static image (in <noscript>).
+ *
+ * A figure's data is fetched only when the figure comes within NEAR of the
+ * screen (an IntersectionObserver), so a page loads none of it until the
+ * reader scrolls towards a figure (or follows a link to it); the figure is
+ * built before it is in view.
  */
 (function () {
   "use strict";
@@ -247,7 +252,12 @@
     }
   };
 
-  function start(figure) {
+  // Two screens ahead (and behind, for a reader who jumped past a figure).
+  var NEAR = "200% 0px";
+
+  function load(figure) {
+    if (figure.hasAttribute("data-loading")) return;
+    figure.setAttribute("data-loading", "");
     fetch(figure.getAttribute("data-src"))
       .then(function (response) {
         if (!response.ok) throw new Error(response.status + " " + response.url);
@@ -265,5 +275,20 @@
       });
   }
 
-  document.querySelectorAll("figure.explorable").forEach(start);
+  var figures = document.querySelectorAll("figure.explorable");
+  if (!("IntersectionObserver" in window)) {
+    figures.forEach(load);
+    return;
+  }
+  var observer = new IntersectionObserver(
+    function (entries) {
+      entries.forEach(function (entry) {
+        if (!entry.isIntersecting) return;
+        observer.unobserve(entry.target);
+        load(entry.target);
+      });
+    },
+    { rootMargin: NEAR }
+  );
+  figures.forEach(function (figure) { observer.observe(figure); });
 })();

@@ -21,19 +21,28 @@
     [".md-typeset p:has(> img:only-child)", "Figure, scrolls sideways"],
   ];
 
+  // Every width is read before any attribute is written: a write between two
+  // reads would make the browser lay the page out again for the second read
+  // (on a long page, seconds of a phone's main thread).
   function mark() {
+    const changes = [];
     for (const [selector, name] of BOXES) {
       for (const box of document.querySelectorAll(selector)) {
         const scrolls = box.scrollWidth > box.clientWidth + 1;
-        if (scrolls && !box.hasAttribute("data-scroll-region")) {
-          box.setAttribute("data-scroll-region", "");
-          box.setAttribute("tabindex", "0");
-          box.setAttribute("role", "region");
-          box.setAttribute("aria-label", name);
-        } else if (!scrolls && box.hasAttribute("data-scroll-region")) {
-          for (const attribute of ["data-scroll-region", "tabindex", "role", "aria-label"]) {
-            box.removeAttribute(attribute);
-          }
+        if (scrolls !== box.hasAttribute("data-scroll-region")) {
+          changes.push([box, scrolls, name]);
+        }
+      }
+    }
+    for (const [box, scrolls, name] of changes) {
+      if (scrolls) {
+        box.setAttribute("data-scroll-region", "");
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", name);
+      } else {
+        for (const attribute of ["data-scroll-region", "tabindex", "role", "aria-label"]) {
+          box.removeAttribute(attribute);
         }
       }
     }

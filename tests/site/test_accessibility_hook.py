@@ -53,3 +53,15 @@ def test_a_search_dialog_written_differently_is_a_warning(
     assert out == html
     assert "part1.md" in caplog.text
     assert "without a name" in caplog.text
+
+
+def test_the_search_dialog_of_the_404_page_is_named() -> None:
+    out = hook.on_post_template(
+        '<div class="md-search" data-md-component="search" role="dialog">',
+        "404.html",
+        None,  # type: ignore[arg-type]
+    )
+    assert out == (
+        '<div class="md-search" data-md-component="search" role="dialog" '
+        'aria-label="Search">'
+    )

@@ -140,6 +140,24 @@ def test_no_console_errors(visits: dict[str, Visit]) -> None:
     assert bad == {}
 
 
+SCRIPT_TAG = re.compile(r"<script\b([^>]*)>")
+
+
+def test_no_script_holds_up_the_first_paint(built_site: Path) -> None:
+    """Every script file a page loads is deferred, the theme's bundle too
+    (overrides/main.html): the first paint waits for no script to download."""
+    blocking, bundles = {}, {}
+    for html_file in sorted(built_site.rglob("*.html")):
+        page = html_file.relative_to(built_site).as_posix()
+        tags = SCRIPT_TAG.findall(html_file.read_text(encoding="utf-8"))
+        files = [t for t in tags if "src=" in t]
+        blocking[page] = [t for t in files if not re.search(r"\b(defer|async)\b", t)]
+        bundles[page] = [t for t in files if "javascripts/bundle." in t]
+    assert {page: tags for page, tags in blocking.items() if tags} == {}
+    assert all(len(tags) == 1 for tags in bundles.values()), bundles
+    assert len(bundles) >= 10
+
+
 def test_no_katex_errors(visits: dict[str, Visit]) -> None:
     bad = {u: v.data["katexErrors"] for u, v in visits.items() if v.data["katexErrors"]}
     assert bad == {}
@@ -278,6 +296,14 @@ READ_PANEL = """t => Array.from(t.tBodies[0].rows,
 READY = (
     "() => document.querySelectorAll('figure.explorable:not([data-ready])').length == 0"
 )
+#: A reader scrolling down the page past every explorable, then back up.
+SCROLL_PAST_EXPLORABLES = """async () => {
+  for (const figure of document.querySelectorAll("figure.explorable")) {
+    figure.scrollIntoView();
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  }
+  window.scrollTo(0, 0);
+}"""
 
 
 @dataclass
@@ -286,13 +312,22 @@ class Opened:
     errors: list[str] = field(default_factory=list)  # console errors
     fetched: list[str] = field(default_factory=list)  # paths of the responses
 
+    def data_fetched(self) -> list[str]:
+        """The explorables' data files fetched so far."""
+        return [p for p in self.fetched if re.search(r"/explorables/.*\.json$", p)]
+
 
 @contextmanager
 def _open(
-    server: str, browser: Any, url: str = EXPLORABLE_PAGE, **options: Any
+    server: str,
+    browser: Any,
+    url: str = EXPLORABLE_PAGE,
+    scroll: bool = True,
+    **options: Any,
 ) -> Iterator[Opened]:
     """A page (Part 3 unless told) in a new browser context, once its
-    explorables are ready."""
+    explorables are ready: a reader has scrolled past each of them (not with
+    ``scroll=False``)."""
     context = browser.new_context(**options)
     opened = Opened(context.new_page())
     opened.page.on(
@@ -307,7 +342,8 @@ def _open(
         opened.errors.clear()
         opened.page.reload(wait_until="networkidle")
     assert arrived(opened.page), f"{url} did not load completely"
-    if options.get("java_script_enabled", True):
+    if scroll and options.get("java_script_enabled", True):
+        opened.page.evaluate(SCROLL_PAST_EXPLORABLES)
         opened.page.wait_for_function(READY)
     try:
         yield opened
@@ -344,6 +380,48 @@ def _press(figure: Any, key: str) -> str:
     """Press ``key`` on the focused figure; return the step counter's text."""
     figure.locator(".xp-stage").press(key)
     return figure.locator(".xp-count").inner_text()
+
+
+#: Lighthouse's phone screen, on which the first load is measured.
+PHONE = {"width": 412, "height": 823}
+#: Where a figure is, in screens below the top of the page.
+SCREENS_DOWN = """f => (f.getBoundingClientRect().top + window.scrollY) / innerHeight"""
+
+
+@pytest.mark.parametrize("url", list(EXPLORABLE_PAGES))
+def test_explorables_fetch_their_data_only_when_the_reader_scrolls_near(
+    url: str, server: str, browser: Any
+) -> None:
+    """The first load fetches no explorable's data; scrolling to a figure
+    fetches its own (and builds it), not that of a figure screens further on."""
+    with _open(server, browser, url, scroll=False, viewport=PHONE) as opened:
+        page = opened.page
+        figures = page.locator("figure.explorable")
+        names = EXPLORABLE_PAGES[url]
+        assert figures.count() == len(names)
+        first = figures.first
+        # Far enough down for the test to mean something: beyond the two
+        # screens ahead at which the script starts a fetch.
+        assert first.evaluate(SCREENS_DOWN) > 3
+        # The load has settled (networkidle: 500 ms without a request).
+        assert opened.data_fetched() == []
+        assert page.locator("figure.explorable[data-ready]").count() == 0
+        assert not page.locator(".xp-app").first.is_visible()
+
+        first.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "f => f.hasAttribute('data-ready')", arg=first.element_handle()
+        )
+        assert f"/explorables/{names[0]}.json" in opened.data_fetched()
+        assert first.locator(".xp-app").is_visible()
+        assert first.locator(".xp-count").inner_text().startswith("Step 1 of ")
+        if len(names) > 1:
+            last = figures.last
+            ahead = last.evaluate(SCREENS_DOWN) - first.evaluate(SCREENS_DOWN)
+            assert ahead > 3
+            assert f"/explorables/{names[-1]}.json" not in opened.data_fetched()
+            assert last.get_attribute("data-ready") is None
+        assert opened.errors == []
 
 
 def test_explorables_step_with_the_keyboard_and_show_the_package_values(
