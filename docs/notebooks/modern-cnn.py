@@ -36,14 +36,7 @@ from cnnscratch import set_print_policy
 from cnnscratch.cli import DEFAULTS
 from cnnscratch.datasets import load_digits
 from cnnscratch.layers import BatchNorm2D, Conv2D, Dense, Residual
-from cnnscratch.losses import softmax_cross_entropy
-from cnnscratch.network import (
-    accuracy,
-    digits_cnn,
-    digits_resnet,
-    minibatches,
-    train_step,
-)
+from cnnscratch.network import accuracy, digits_cnn, digits_resnet, fit, minibatches
 from cnnscratch.optim import Adam
 
 set_print_policy()
@@ -140,9 +133,9 @@ display(Markdown(architecture_table(network, X_train[:2])))
 # trains its CNNs for `DEFAULTS["cnn"]["epochs"]` epochs; here both get 6,
 # which keeps this page fast to build.
 #
-# `train_step` runs every batch norm in training mode (batch statistics,
-# running averages updated); the evaluation after each epoch runs in
-# evaluation mode (running statistics, nothing updated). What a training
+# `fit` trains every batch norm in training mode (batch statistics,
+# running averages updated) and evaluates on the test set after each epoch
+# in evaluation mode (running statistics, nothing updated). What a training
 # step costs is not timed here, where the numbers would change with the
 # machine's load at every build: the [Performance](performance.py) page shows
 # recorded measurements.
@@ -161,15 +154,22 @@ def train(build, seed):
     optimizer, order = Adam(lr=LR), np.random.default_rng([seed, 1])
     state = {**model.parameters(), **model.buffers()}
     run = {"initial": {k: v.copy() for k, v in state.items()}}
-    run.update(step_loss=[], test_loss=[], test_accuracy=[])
-    for _ in range(EPOCHS):
-        for batch in minibatches(len(X_train), BATCH, rng=order):
-            loss = train_step(model, optimizer, X_train[batch], digits.Y_train[batch])
-            run["step_loss"].append(loss)
-        model.eval()  # batch norm: the running statistics, none updated
-        Z = model.forward(X_test)
-        run["test_loss"].append(softmax_cross_entropy(Z, digits.Y_test))
-        run["test_accuracy"].append(accuracy(model, X_test, digits.y_test))
+    result = fit(
+        model,
+        optimizer,
+        X_train,
+        digits.Y_train,
+        epochs=EPOCHS,
+        batch_size=BATCH,
+        rng=order,
+        validation=(X_test, digits.Y_test),
+        evaluate_training=False,
+    )
+    run.update(
+        step_loss=result.step_loss,
+        test_loss=result.val_loss,
+        test_accuracy=result.val_accuracy,
+    )
     return model, run
 
 
