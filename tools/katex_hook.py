@@ -362,7 +362,7 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     link = f'<link rel="stylesheet" href="{href}">'
     styles = _styles.get(page.file.src_uri)
     if styles is not None and styles.classes:
-        link += f"\n<style>{styles.css()}</style>"
+        link += f'\n<style id="katex-styles">{styles.css()}</style>'
     head_end = output.index("</head>")
     return output[:head_end] + link + "\n" + output[head_end:]
 

@@ -127,7 +127,8 @@ def test_inline_styles_become_one_rule_each_in_the_head(tmp_path: Path) -> None:
     assert all(
         d.endswith("!important") for body in rules.values() for d in body.split(";")
     )
-    assert "<style>" not in (tmp_path / "site" / "none" / "index.html").read_text()
+    assert head.count('<style id="katex-styles">') == 1
+    assert "katex-styles" not in (tmp_path / "site" / "none" / "index.html").read_text()
 
 
 def test_slim_drops_only_bytes_that_change_nothing() -> None:
