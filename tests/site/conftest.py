@@ -126,18 +126,7 @@ def make_site(tmp_path: Path, pages: dict[str, str], notebooks: bool = False) ->
 @pytest.fixture(scope="session")
 def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder every xdist worker of this session sees (pytest's own base
-    temporary folder when there are no workers).
-
-    ``SITE_TESTS_DIR`` names such a folder left by an earlier session: its
-    build (and its outcome) is then re-used, not redone. ``make test`` runs
-    the audits after the other tests that way, on the site they tested and
-    with the machine to themselves.
-    """
-    earlier = os.environ.get("SITE_TESTS_DIR")
-    if earlier:
-        outcome = Path(earlier) / "site.json"
-        assert outcome.is_file(), f"SITE_TESTS_DIR={earlier} holds no build"
-        return Path(earlier)
+    temporary folder when there are no workers)."""
     base = tmp_path_factory.getbasetemp()
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
