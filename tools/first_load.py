@@ -13,8 +13,11 @@ checks it on every page in a second, without a browser:
   piece of visual text (:class:`KatexFonts`), as a browser resolves them;
 * what the site's JavaScript fetches on load: Material's search worker and
   ``search/search_index.json`` on every page with the search form, and the
-  frames (``data-src``) of every explorable figure (``explorables.js``
-  fetches them all when the page loads).
+  frames (``data-src``) of every explorable figure. ``explorables.js``
+  fetches a figure's frames once it comes within two screens of the
+  viewport, which may be at load (a figure near the top, a short page);
+  without laying the page out this module cannot tell, so it counts them
+  all: an upper bound of the first load, as a budget wants.
 
 Left out, as the browser does not fetch them: links, what a ``<noscript>``
 holds (the explorables' first frames, for readers without JavaScript), and
