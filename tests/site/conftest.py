@@ -29,6 +29,20 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
 ]
 
+#: The explorables build themselves when a reader scrolls near them
+#: (docs/assets/explorables.js): this scrolls past each, as a reader reading
+#: down the page would, then back to the top; wait for EXPLORABLES_READY.
+SCROLL_PAST_EXPLORABLES = """async () => {
+  for (const figure of document.querySelectorAll("figure.explorable")) {
+    figure.scrollIntoView();
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  }
+  window.scrollTo(0, 0);
+}"""
+EXPLORABLES_READY = (
+    "() => document.querySelectorAll('figure.explorable:not([data-ready])').length == 0"
+)
+
 
 def last_commit_epoch(root: Path = ROOT) -> str | None:
     """The last commit's time, as the Makefile exports it (None outside git)."""

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import EXPLORABLES_READY, SCROLL_PAST_EXPLORABLES
 
 pytestmark = pytest.mark.site
 
@@ -65,19 +66,6 @@ RUN_AXE = """async ([tags, only]) => {
   }));
 }"""
 
-#: The explorables build themselves when a reader scrolls near them
-#: (docs/assets/explorables.js): the audit scrolls past each, then back up,
-#: and waits for them, so axe sees them built.
-BUILD_EXPLORABLES = """async () => {
-  for (const figure of document.querySelectorAll("figure.explorable")) {
-    figure.scrollIntoView();
-    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-  }
-  window.scrollTo(0, 0);
-}"""
-EXPLORABLES_READY = (
-    "() => document.querySelectorAll('figure.explorable:not([data-ready])').length == 0"
-)
 
 #: The theme's colour transitions (up to 250 ms) would let axe read a colour
 #: halfway between the two schemes; the audit switches them off.
@@ -169,7 +157,7 @@ def audit_site(browser: Any, server: str, pages: list[str]) -> list[Audit]:
                 if not page.evaluate(COMPLETE):
                     page.reload(wait_until="networkidle")
             assert page.evaluate(COMPLETE), f"{url} did not load completely"
-            page.evaluate(BUILD_EXPLORABLES)
+            page.evaluate(SCROLL_PAST_EXPLORABLES)
             page.wait_for_function(EXPLORABLES_READY)
             page.add_style_tag(content=NO_TRANSITIONS)
             # The first scheme gets every rule; the second only the rules

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urldefrag, urlparse
 
 import pytest
+from conftest import EXPLORABLES_READY, SCROLL_PAST_EXPLORABLES
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 pytestmark = pytest.mark.site
@@ -293,17 +294,6 @@ EXPLORABLE_PAGES = {  # page → the explorables on it
 }
 READ_PANEL = """t => Array.from(t.tBodies[0].rows,
   r => Array.from(r.cells, c => c.textContent))"""
-READY = (
-    "() => document.querySelectorAll('figure.explorable:not([data-ready])').length == 0"
-)
-#: A reader scrolling down the page past every explorable, then back up.
-SCROLL_PAST_EXPLORABLES = """async () => {
-  for (const figure of document.querySelectorAll("figure.explorable")) {
-    figure.scrollIntoView();
-    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-  }
-  window.scrollTo(0, 0);
-}"""
 
 
 @dataclass
@@ -344,7 +334,7 @@ def _open(
     assert arrived(opened.page), f"{url} did not load completely"
     if scroll and options.get("java_script_enabled", True):
         opened.page.evaluate(SCROLL_PAST_EXPLORABLES)
-        opened.page.wait_for_function(READY)
+        opened.page.wait_for_function(EXPLORABLES_READY)
     try:
         yield opened
     finally:
