@@ -309,7 +309,8 @@ if reach:
             "stay under 30 s and already takes most of it."
         )
     )
-#
+
+# %% [markdown]
 # The digits are small, centred and size-normalised by the people who
 # collected them, the situation in which a dense layer loses least by not
 # sharing weights; the next section moves them.

@@ -221,7 +221,8 @@ for dtype in ("float32", "float64"):
             else ""
         )
     )
-#
+
+# %% [markdown]
 # ## The pieces: forward pass and input gradient
 #
 # The same layer (S2), each half on its own, with the peak of the memory

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_site, mkdocs_build
+import jupytext
+from conftest import ROOT, make_site, mkdocs_build
 
 pytestmark = pytest.mark.site
 
@@ -177,3 +178,23 @@ def test_prompts_are_hidden_from_screen_readers(good_site: Path) -> None:
     prompts = re.findall(r'<div class="jp-(?:Input|Output)Prompt[^>]*>', html)
     assert len(prompts) >= 4  # an input and an output prompt per code cell
     assert all('aria-hidden="true"' in p for p in prompts)
+
+
+@pytest.mark.parametrize(
+    "notebook",
+    sorted((ROOT / "docs" / "notebooks").glob("*.py")),
+    ids=lambda p: p.name,
+)
+def test_no_markdown_heading_is_left_inside_a_code_cell(notebook: Path) -> None:
+    """A ``# ## Heading`` comment in a code cell is prose whose
+    ``# %% [markdown]`` marker went missing: the reader would see a section
+    of the page as comments in a listing."""
+    cells = jupytext.read(notebook).cells
+    stray = [
+        line
+        for cell in cells
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines()
+        if re.match(r"# #{1,6} \S", line)
+    ]
+    assert stray == []
