@@ -71,14 +71,17 @@ def _element_end(html_text: str, start: int, tags: re.Pattern[str]) -> int:
     return len(html_text)
 
 
-def _drop_elements(html_text: str, opening: re.Pattern[str]) -> str:
-    """``html_text`` without the ``<div>`` elements whose start tag matches."""
+def _drop_elements(
+    html_text: str, opening: re.Pattern[str], tags: re.Pattern[str] = DIV_TAG
+) -> str:
+    """``html_text`` without the elements whose start tag matches ``opening``
+    (``tags`` finds that element's start and end tags: ``<div>`` unless told)."""
     pieces, last = [], 0
     for match in opening.finditer(html_text):
         if match.start() < last:
             continue
         pieces.append(html_text[last : match.start()])
-        last = _element_end(html_text, match.start(), DIV_TAG)
+        last = _element_end(html_text, match.start(), tags)
     pieces.append(html_text[last:])
     return "".join(pieces)
 
@@ -107,26 +110,10 @@ def _docstring_summaries(html_text: str) -> str:
     return "".join(pieces)
 
 
-def _drop_katex_html(html_text: str) -> str:
-    pieces, last = [], 0
-    for match in KATEX_HTML.finditer(html_text):
-        if match.start() < last:
-            continue
-        depth = 0
-        for tag in SPAN_TAG.finditer(html_text, match.start()):
-            depth += 1 if tag.group() == "<span" else -1
-            if depth == 0:
-                pieces.append(html_text[last : match.start()])
-                last = tag.end()
-                break
-    pieces.append(html_text[last:])
-    return "".join(pieces)
-
-
 def search_view(html_text: str) -> str:
     """The HTML the search index is built from: formulas as TeX, no ``<pre>``,
     docstrings by their first paragraph."""
-    html_text = _drop_katex_html(html_text)
+    html_text = _drop_elements(html_text, KATEX_HTML, SPAN_TAG)
     html_text = PRESENTATION.sub("<semantics>", html_text)
     html_text = NOTEBOOK_CHROME.sub("", html_text)
     html_text = COPIED_NOTICE.sub("", html_text)
