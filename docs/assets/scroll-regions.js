@@ -4,11 +4,18 @@
 // figure wider than the text scrolls inside its own box rather than widening
 // the page. A reader without a mouse or a touch screen can scroll such a box
 // only once it has the focus, and a screen reader announces it only if it
-// has a name. So every box that is wider than its content area right now
-// gets tabindex="0", role="region" and a name; one that fits (most of them,
-// on a wide screen) gets none, so the keyboard does not stop at a hundred
-// boxes with nothing to scroll. Checked again when the window changes size
-// (a phone turned).
+// has a name. So every box that is wider than its content area gets
+// tabindex="0", role="region" and a name; one that fits (most of them, on a
+// wide screen) gets none, so the keyboard does not stop at a hundred boxes
+// with nothing to scroll.
+//
+// Most of a long page is not laid out at first (content-visibility in
+// site.css), and reading a box's width lays out the block that holds it. So
+// the boxes are checked in slices of a few milliseconds while the browser is
+// idle, never in one long task that would keep a phone from answering; every
+// box is checked within a second or so of the page's load, long before a
+// reader tabs to it. Checked again once fonts and images have arrived (they
+// widen the content) and when the window changes size (a phone turned).
 (() => {
   const BOXES = [
     [".md-typeset div.arithmatex", "Equation, scrolls sideways"],
@@ -20,18 +27,21 @@
     [".md-typeset table:not([class])", "Table, scrolls sideways"],
     [".md-typeset p:has(> img:only-child)", "Figure, scrolls sideways"],
   ];
+  const SLICE_MS = 8; // well under the 50 ms of a long task
+  const boxes = BOXES.flatMap(([selector, name]) =>
+    [...document.querySelectorAll(selector)].map((box) => [box, name]),
+  );
 
-  // Every width is read before any attribute is written: a write between two
-  // reads would make the browser lay the page out again for the second read
-  // (on a long page, seconds of a phone's main thread).
-  function mark() {
+  // Every width of a slice is read before any attribute is written: a write
+  // between two reads would make the browser lay the page out again.
+  function markSlice(start, deadline) {
     const changes = [];
-    for (const [selector, name] of BOXES) {
-      for (const box of document.querySelectorAll(selector)) {
-        const scrolls = box.scrollWidth > box.clientWidth + 1;
-        if (scrolls !== box.hasAttribute("data-scroll-region")) {
-          changes.push([box, scrolls, name]);
-        }
+    let next = start;
+    while (next < boxes.length && performance.now() < deadline) {
+      const [box, name] = boxes[next++];
+      const scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls !== box.hasAttribute("data-scroll-region")) {
+        changes.push([box, scrolls, name]);
       }
     }
     for (const [box, scrolls, name] of changes) {
@@ -46,7 +56,30 @@
         }
       }
     }
+    return next;
   }
+
+  const idle = window.requestIdleCallback ?? ((run) => setTimeout(run, 1));
+  let pass = 0; // a newer pass stops an older one
+  function mark() {
+    const current = ++pass;
+    document.documentElement.dataset.scrollRegions = "checking";
+    const step = (start) => {
+      if (current !== pass) return;
+      const next = markSlice(start, performance.now() + SLICE_MS);
+      if (next < boxes.length) idle(() => step(next));
+      else document.documentElement.dataset.scrollRegions = "checked";
+    };
+    idle(() => step(0));
+  }
+
+  mark();
+  window.addEventListener("load", mark);
+  let pending = 0;
+  window.addEventListener("resize", () => {
+    cancelAnimationFrame(pending);
+    pending = requestAnimationFrame(mark);
+  });
 
   // The theme makes its code blocks focusable only where the screen has a
   // pointer that hovers, and removes the tabindex on a touch screen; a phone
@@ -58,14 +91,4 @@
       }
     }
   }).observe(document.body, { subtree: true, attributeFilter: ["tabindex"] });
-
-  let pending = 0;
-  function later() {
-    cancelAnimationFrame(pending);
-    pending = requestAnimationFrame(mark);
-  }
-
-  mark();
-  window.addEventListener("load", mark); // widths change once fonts and images arrive
-  window.addEventListener("resize", later);
 })();

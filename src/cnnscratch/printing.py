@@ -5,6 +5,8 @@ shows does not depend on the NumPy version's default repr (NumPy 2 prints a
 scalar as ``np.float64(0.5)``; under this policy it prints ``0.5``) or on
 noise in the last digits.
 
+Examples
+--------
 >>> import numpy as np
 >>> with print_policy():
 ...     print(repr(np.float64(1) / 3), np.array([1e-12, 2 / 3]))

@@ -39,6 +39,22 @@ SCROLL_PAST_EXPLORABLES = """async () => {
   }
   window.scrollTo(0, 0);
 }"""
+#: A reader's pass over the whole page, a screen at a time, then back to the
+#: top: every block that is laid out only near the screen (content-visibility
+#: in docs/assets/site.css) has been laid out once and keeps its size.
+READ_THROUGH = """async () => {
+  const step = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  for (let y = 0; y < document.documentElement.scrollHeight; y += innerHeight) {
+    window.scrollTo(0, y);
+    await step();
+  }
+  window.scrollTo(0, 0);
+  await step();
+}"""
+#: docs/assets/scroll-regions.js has checked every box that may scroll.
+SCROLL_REGIONS_CHECKED = (
+    "() => document.documentElement.dataset.scrollRegions === 'checked'"
+)
 EXPLORABLES_READY = (
     "() => document.querySelectorAll('figure.explorable:not([data-ready])').length == 0"
 )

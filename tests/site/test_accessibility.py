@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXPLORABLES_READY, SCROLL_PAST_EXPLORABLES
+from conftest import (
+    EXPLORABLES_READY,
+    READ_THROUGH,
+    SCROLL_PAST_EXPLORABLES,
+    SCROLL_REGIONS_CHECKED,
+)
 
 pytestmark = pytest.mark.site
 
@@ -159,6 +164,10 @@ def audit_site(browser: Any, server: str, pages: list[str]) -> list[Audit]:
             assert page.evaluate(COMPLETE), f"{url} did not load completely"
             page.evaluate(SCROLL_PAST_EXPLORABLES)
             page.wait_for_function(EXPLORABLES_READY)
+            # Every block laid out once, as a reader passing over the page
+            # would, and every box that may scroll checked for its name.
+            page.evaluate(READ_THROUGH)
+            page.wait_for_function(SCROLL_REGIONS_CHECKED)
             page.add_style_tag(content=NO_TRANSITIONS)
             # The first scheme gets every rule; the second only the rules
             # whose outcome a scheme can change.

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urldefrag, urlparse
 
 import pytest
-from conftest import EXPLORABLES_READY, SCROLL_PAST_EXPLORABLES
+from conftest import EXPLORABLES_READY, READ_THROUGH, SCROLL_PAST_EXPLORABLES
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 pytestmark = pytest.mark.site
@@ -60,6 +60,47 @@ COLLECT = """() => {
     })),
   };
 }"""
+
+
+#: The blocks of the article laid out only near the screen (content-visibility
+#: in docs/assets/site.css): how much of the article they hold, the headings
+#: inside one (there should be none), and, once a reader has passed over the
+#: whole page, every block and heading whose box is not where it is when every
+#: block is laid out at once.
+ON_DEMAND = (
+    """async () => {
+  const article = document.querySelector("article");
+  const all = [...article.querySelectorAll("*")];
+  const blocks = all.filter((e) => getComputedStyle(e).contentVisibility === "auto");
+  const headings = [...article.querySelectorAll("h1, h2, h3, h4, h5, h6")];
+  const covered = new Set(blocks.flatMap((b) => [...b.querySelectorAll("*")]));
+  await ("""
+    + READ_THROUGH
+    + """)();
+  const boxes = () => [...blocks, ...headings].map((e) => {
+    const r = e.getBoundingClientRect();
+    return [e.tagName + "." + e.className, r.top + scrollY, r.left, r.width, r.height];
+  });
+  const onDemand = boxes();
+  const style = document.createElement("style");
+  style.textContent = "* { content-visibility: visible !important; }";
+  document.head.append(style);
+  const atOnce = boxes();
+  style.remove();
+  const moved = [];
+  onDemand.forEach((box, i) => {
+    if (box.slice(1).some((v, k) => Math.abs(v - atOnce[i][k + 1]) > 1)) {
+      moved.push([box, atOnce[i]]);
+    }
+  });
+  return {
+    elements: all.length,
+    covered: covered.size,
+    headingsInside: headings.filter((h) => covered.has(h)).map((h) => h.id),
+    moved: moved.slice(0, 3),
+  };
+}"""
+)
 
 
 def source_pages() -> dict[str, Path]:
@@ -120,6 +161,7 @@ def visits(server: str, browser: Any) -> dict[str, Visit]:
             page.reload(wait_until="networkidle")
         assert arrived(page), f"{url} did not load completely"
         visit.data = page.evaluate(COLLECT)
+        visit.data["on_demand"] = page.evaluate(ON_DEMAND)
         page.close()
         results[url] = visit
     context.close()
@@ -157,6 +199,42 @@ def test_no_script_holds_up_the_first_paint(built_site: Path) -> None:
     assert {page: tags for page, tags in blocking.items() if tags} == {}
     assert all(len(tags) == 1 for tags in bundles.values()), bundles
     assert len(bundles) >= 10
+
+
+def test_no_heading_lies_in_a_block_laid_out_on_demand(
+    visits: dict[str, Visit],
+) -> None:
+    # The table of contents follows the reader by the headings' offsets:
+    # a heading inside such a block would lay the block out.
+    inside = {
+        url: v.data["on_demand"]["headingsInside"]
+        for url, v in visits.items()
+        if v.data["on_demand"]["headingsInside"]
+    }
+    assert inside == {}
+
+
+def test_long_pages_are_laid_out_as_the_reader_reaches_them(
+    visits: dict[str, Visit],
+) -> None:
+    shares = {
+        url: v.data["on_demand"]["covered"] / v.data["on_demand"]["elements"]
+        for url, v in visits.items()
+        if v.data["on_demand"]["elements"] > 3000
+    }
+    assert {"part3-convolution/", "api/", "notebooks/cnn-digits/"} <= shares.keys()
+    assert {url: share for url, share in shares.items() if share < 0.6} == {}
+
+
+def test_laying_out_on_demand_keeps_every_box_where_it_is(
+    visits: dict[str, Visit],
+) -> None:
+    moved = {
+        url: v.data["on_demand"]["moved"]
+        for url, v in visits.items()
+        if v.data["on_demand"]["moved"]
+    }
+    assert moved == {}
 
 
 def test_no_katex_errors(visits: dict[str, Visit]) -> None:
