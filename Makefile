@@ -20,7 +20,7 @@ help:
 	@echo "make test    lint, type-check, unit tests, doctests, strict build, browser test"
 	@echo "make build   build the site into site/ (strict, notebooks executed)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
-	@echo "make audit   issue 17's budgets: Lighthouse on every page (served compressed), page weights, search index size"
+	@echo "make audit   issue 17's budgets: Lighthouse on every page (served compressed), page weights"
 	@echo "make bench   time conv, pooling and an epoch against PyTorch; time the build"
 
 $(BIN)/python:

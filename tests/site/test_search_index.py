@@ -1,7 +1,9 @@
-"""The search index of the built site: each formula once, as TeX; small."""
+"""The search index of the built site: each formula once, as TeX; every term
+of a section's prose in its entry, once; small."""
 
 from __future__ import annotations
 
+import bisect
 import html
 import json
 import re
@@ -9,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from material.plugins.search.plugin import Parser
 
+from tools import search_index_hook as hook
 from tools import site_audit
 
 pytestmark = pytest.mark.site
@@ -20,6 +24,15 @@ ANNOTATION = re.compile(r'<annotation encoding="application/x-tex">(.*?)</annota
 #: space of the visual HTML's struts, MathML's invisible times and function
 #: application.
 RENDERED_ONLY = ("\u200b", "\u2062", "\u2061")
+#: mkdocs.yml leaves the search plugin its default separator.
+SEPARATOR = r"[\s\-]+"
+ARTICLE = re.compile(
+    r'<article class="md-content__inner md-typeset">(.*)</article>', re.S
+)
+PROVENANCE = '<p class="md-provenance"'
+EDIT_BUTTON = re.compile(r'<a [^>]*class="md-content__button[^>]*>.*?</a>', re.S)
+HIDDEN = "<i hidden>"
+PARAGRAPH = re.compile(r"</?p>")
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +53,6 @@ def page_text(index: dict[str, Any], path: str) -> str:
     )
 
 
-@pytest.mark.audit
 def test_index_is_within_its_budget(built_site: Path) -> None:
     size = (built_site / "search" / "search_index.json").stat().st_size
     assert size <= MAX_INDEX_BYTES
@@ -93,10 +105,103 @@ def test_every_api_object_is_found_by_name_and_summary(
     assert not [d["location"] for d in index["docs"] if "Parameters:" in d["text"]]
 
 
+def missing_terms(prose: str, title: str, text: str) -> list[str]:
+    """The terms of a section's ``prose`` (its HTML as the search plugin saw
+    it) that no query finds in its entry (``title`` and ``text``): a query is
+    a prefix of the tokens it finds (Material appends ``*``), and lunr drops
+    its stop words. ``hook.terms`` says which terms a query finds in the
+    prose: ``kernel`` in ``kernel,``, not ``part`` in ``(Part``."""
+    tokens = sorted(set(hook.lunr_tokens(f"{title} {text}", SEPARATOR)))
+
+    def found(word: str) -> bool:
+        at = bisect.bisect_left(tokens, word)
+        return at < len(tokens) and tokens[at].startswith(word)
+
+    return sorted(w for w in hook.terms(hook.unmark(prose), SEPARATOR) if not found(w))
+
+
+def sections(built_site: Path, path: str) -> dict[str, str]:
+    """Each section of a built page, by its index location: its text as the
+    search plugin sees it (the hook's view, before the hook shortens it)."""
+    source = (built_site / path.lstrip("/") / "index.html").read_text("utf-8")
+    # The page's content: the article without the theme's edit button and
+    # provenance stamp.
+    article = EDIT_BUTTON.sub("", ARTICLE.findall(source)[0].split(PROVENANCE)[0])
+    parser = Parser()
+    parser.feed(hook.search_view(article.strip()))
+    parser.close()
+    page = path.lstrip("/")
+    return {
+        page + (f"#{s.id}" if s.id else ""): " ".join("".join(s.text).split())
+        for s in parser.data
+        if not s.is_excluded()
+    }
+
+
+def test_every_term_of_a_sections_prose_is_in_its_entry(
+    built_site: Path, index: dict[str, Any]
+) -> None:
+    docs = {d["location"]: d for d in index["docs"]}
+    missing: dict[str, list[str]] = {}
+    checked = 0
+    for path in site_audit.pages(built_site):
+        if path == "/404.html":
+            continue
+        for location, prose in sections(built_site, path).items():
+            doc = docs[location]
+            checked += 1
+            if lost := missing_terms(prose, doc["title"], doc["text"]):
+                missing[location] = lost
+    assert checked > 300
+    assert missing == {}
+
+
+def test_a_sections_teaser_is_its_opening_verbatim(
+    built_site: Path, index: dict[str, Any]
+) -> None:
+    docs = {d["location"]: d for d in index["docs"]}
+    wrong = {}
+    shortened = 0
+    for path in site_audit.pages(built_site):
+        if path == "/404.html":
+            continue
+        for location, prose in sections(built_site, path).items():
+            text = docs[location]["text"]
+            if HIDDEN not in text:
+                if text != " ".join(PARAGRAPH.sub(" ", hook.unmark(prose)).split()):
+                    wrong[location] = text
+                continue
+            shortened += 1
+            teaser = text[: text.index(HIDDEN)].removesuffix(" …")
+            plain = hook.BLOCK_TAG.sub(" ", hook.unmark(prose))
+            plain = " ".join(hook.TAG.sub("", plain).split())
+            # Its opening, verbatim and no tags: the terms after it and the
+            # teaser make one block of the worker's tokenizer (see the hook).
+            if (
+                not plain.startswith(teaser)
+                or "<" in teaser
+                or len(teaser) > hook.OPENING
+            ):
+                wrong[location] = teaser
+    assert shortened > 100
+    assert wrong == {}
+
+
 def test_prose_is_found_on_its_page(index: dict[str, Any]) -> None:
-    flipped = page_text(index, "/part3-convolution/")
-    assert "The gather reading of (3.5)" in flipped
-    assert "flipped kernel" in flipped
-    assert "translation equivariance" in page_text(index, "/notebooks/cnn-digits/")
+    flip = "part3-convolution/#where-the-flip-appears"
+    entry = next(d for d in index["docs"] if d["location"] == flip)
+    for phrase in ("The gather reading of (3.5)", "flipped kernel", "conv2d_backward"):
+        assert missing_terms(phrase, entry["title"], entry["text"]) == [], phrase
+    digits = page_text(index, "/notebooks/cnn-digits/")
+    assert missing_terms("translation equivariance", "", digits) == []
     # A notebook's printed outputs and copy buttons are not prose.
     assert "Copied!" not in json.dumps(index)
+
+
+def test_the_stop_words_are_those_of_the_search_worker(built_site: Path) -> None:
+    (worker,) = (built_site / "assets" / "javascripts" / "workers").glob("search.*.js")
+    words = re.search(
+        r"generateStopWordFilter\((\[[^]]*\])\)", worker.read_text("utf-8")
+    )
+    assert words is not None
+    assert hook.STOP_WORDS == frozenset(json.loads(words[1]))

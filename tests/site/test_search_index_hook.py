@@ -1,0 +1,69 @@
+"""How the search hook shortens a section's entry, on a section written here."""
+
+from __future__ import annotations
+
+import pytest
+from test_search_index import SEPARATOR, missing_terms
+
+from tools import search_index_hook as hook
+
+pytestmark = pytest.mark.site
+
+F0, F1 = hook.FORMULA_START, hook.FORMULA_END
+PROSE = (
+    "<p>The gather reading of (3.5) turns the backward pass into a forward pass"
+    " of the same form, so one fast routine computes both.</p>"
+    f" <p>It flips the kernel: {F0}w^{{\\text{{rot}}}}_{{couv}} = w_{{o,c,K-1-u}}{F1}."
+    " The kernels are flipped, the gradient is dilated by the stride, and"
+    f" <code>conv2d_backward</code>(dY) calls the forward pass on {F0}\\bar\\delta{F1},"
+    f" which (with {F0}\\bar\\delta{F1} padded) is a full correlation."
+    " The flipped-kernel form and the im2col form agree to rounding.</p>"
+)
+
+
+def entry() -> str:
+    return hook.entry_text("Where the flip appears", PROSE, SEPARATOR, set())
+
+
+def test_an_entry_is_its_opening_then_each_other_term_once() -> None:
+    text = entry()
+    teaser, rest = text.split("<i hidden>")
+    assert teaser == (
+        "The gather reading of (3.5) turns the backward pass into a forward pass"
+        " of the same form, so one fast routine computes both."
+    )
+    assert rest.endswith("</i>")
+    terms = rest.removesuffix("</i>").split()
+    # Each formula whole, once; no stop word; no term twice.
+    assert "w^{\\text{rot}}_{couv} = w_{o,c,K-1-u}." in rest
+    assert rest.count("\\bar\\delta") == 1
+    assert not {"the", "is", "and", "by", "of", "which", "with"} & set(terms)
+    assert len(terms) == len(set(terms))
+    # ``kernels`` finds what ``kernel`` would (a query is a prefix), and so
+    # does ``conv2d_backward(dy)`` for ``conv2d_backward``; ``flipped`` once,
+    # though the prose says it twice.
+    assert "kernel" not in terms
+    assert "kernels" in terms
+    assert "conv2d_backward(dy)" in terms
+    assert terms.count("flipped") == 1
+    assert missing_terms(PROSE, "Where the flip appears", text) == []
+
+
+def test_a_missing_term_is_reported() -> None:
+    text = entry()
+    for lost in ("dilated", "conv2d_backward", "im2col", "rounding"):
+        cut = text.replace(f" {lost}", "")
+        assert missing_terms(PROSE, "Where the flip appears", cut) == [lost]
+
+
+def test_a_term_is_the_token_a_query_finds() -> None:
+    assert hook.term("kernel,") == "kernel"
+    assert hook.term("(training") == "training"
+    assert hook.term("(3.5).") == "(3.5)"
+    assert hook.term("f(x)") == "f(x)"
+    assert hook.term("the") == hook.term("—") == ""
+
+
+def test_a_short_section_is_kept_as_it_is() -> None:
+    short = "<p>Max-pooling forward pass, <code>X</code> of shape (N, C, H, W).</p>"
+    assert hook.entry_text("t", short, SEPARATOR, set()) == short
