@@ -28,9 +28,20 @@
     [".md-typeset p:has(> img:only-child)", "Figure, scrolls sideways"],
   ];
   const SLICE_MS = 8; // well under the 50 ms of a long task
-  const boxes = BOXES.flatMap(([selector, name]) =>
-    [...document.querySelectorAll(selector)].map((box) => [box, name]),
-  );
+  // The boxes, found again by each pass: the theme wraps its tables in
+  // boxes of its own once its script runs, after this one.
+  let boxes = [];
+  const find = () =>
+    BOXES.flatMap(([selector, name]) =>
+      [...document.querySelectorAll(selector)].map((box) => [box, name]),
+    );
+
+  function measure([box, name], changes) {
+    const scrolls = box.scrollWidth > box.clientWidth + 1;
+    if (scrolls !== box.hasAttribute("data-scroll-region")) {
+      changes.push([box, scrolls, name]);
+    }
+  }
 
   // Every width of a slice is read before any attribute is written: a write
   // between two reads would make the browser lay the page out again.
@@ -38,12 +49,13 @@
     const changes = [];
     let next = start;
     while (next < boxes.length && performance.now() < deadline) {
-      const [box, name] = boxes[next++];
-      const scrolls = box.scrollWidth > box.clientWidth + 1;
-      if (scrolls !== box.hasAttribute("data-scroll-region")) {
-        changes.push([box, scrolls, name]);
-      }
+      measure(boxes[next++], changes);
     }
+    apply(changes);
+    return next;
+  }
+
+  function apply(changes) {
     for (const [box, scrolls, name] of changes) {
       if (scrolls) {
         box.setAttribute("data-scroll-region", "");
@@ -56,8 +68,23 @@
         }
       }
     }
-    return next;
   }
+
+  // A box that is itself such a block (a display equation, a table) has no
+  // width of its own content while it is skipped: it is checked again each
+  // time the browser starts drawing a block, with the boxes inside it.
+  document.addEventListener(
+    "contentvisibilityautostatechange",
+    (event) => {
+      if (event.skipped) return;
+      const changes = [];
+      for (const entry of boxes) {
+        if (event.target.contains(entry[0])) measure(entry, changes);
+      }
+      apply(changes);
+    },
+    true, // the event does not bubble
+  );
 
   const idle = window.requestIdleCallback ?? ((run) => setTimeout(run, 1));
   let pass = 0; // a newer pass stops an older one
@@ -66,6 +93,7 @@
     document.documentElement.dataset.scrollRegions = "checking";
     const step = (start) => {
       if (current !== pass) return;
+      if (start === 0) boxes = find();
       const next = markSlice(start, performance.now() + SLICE_MS);
       if (next < boxes.length) idle(() => step(next));
       else document.documentElement.dataset.scrollRegions = "checked";
@@ -77,6 +105,7 @@
   window.addEventListener("load", mark);
   let pending = 0;
   window.addEventListener("resize", () => {
+    document.documentElement.dataset.scrollRegions = "checking";
     cancelAnimationFrame(pending);
     pending = requestAnimationFrame(mark);
   });

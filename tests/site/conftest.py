@@ -51,6 +51,15 @@ READ_THROUGH = """async () => {
   window.scrollTo(0, 0);
   await step();
 }"""
+#: The whole page laid out at once, as it is once a reader has passed over
+#: it (tests/site/test_browser.py checks that every box is then where it is
+#: when laid out on demand), and every box that may scroll checked again.
+LAY_OUT_EVERYTHING = """() => {
+  const style = document.createElement("style");
+  style.textContent = "* { content-visibility: visible !important; }";
+  document.head.append(style);
+  window.dispatchEvent(new Event("resize"));
+}"""
 #: docs/assets/scroll-regions.js has checked every box that may scroll.
 SCROLL_REGIONS_CHECKED = (
     "() => document.documentElement.dataset.scrollRegions === 'checked'"

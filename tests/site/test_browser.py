@@ -628,6 +628,7 @@ def test_explorable_controls_have_accessible_names(
     unnamed, counts = [], []
     figures = part3.page.locator("figure.explorable").all()
     for fig in figures + part5.page.locator("figure.explorable").all():
+        fig.scroll_into_view_if_needed()  # its text is drawn only near the screen
         assert fig.locator("figcaption").inner_text().strip()
         tree = fig.aria_snapshot()
         roles = re.findall(r"- (button|radio)\b(.*)", tree)
