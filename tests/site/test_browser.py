@@ -628,7 +628,12 @@ def test_explorable_controls_have_accessible_names(
     unnamed, counts = [], []
     figures = part3.page.locator("figure.explorable").all()
     for fig in figures + part5.page.locator("figure.explorable").all():
-        fig.scroll_into_view_if_needed()  # its text is drawn only near the screen
+        # Its text is drawn only near the screen: scroll to it, wait a frame.
+        fig.scroll_into_view_if_needed()
+        fig.evaluate(
+            "f => new Promise((r) => requestAnimationFrame("
+            "() => requestAnimationFrame(r)))"
+        )
         assert fig.locator("figcaption").inner_text().strip()
         tree = fig.aria_snapshot()
         roles = re.findall(r"- (button|radio)\b(.*)", tree)
