@@ -11,13 +11,15 @@ checks it on every page in a second, without a browser:
   some text is drawn with it, so KaTeX's fonts are counted from the
   formulas: the family, style and weight that ``katex.min.css`` gives each
   piece of visual text (:class:`KatexFonts`), as a browser resolves them;
-* what the site's JavaScript fetches on load: Material's search worker and
-  ``search/search_index.json`` on every page with the search form, and the
-  frames (``data-src``) of every explorable figure. ``explorables.js``
-  fetches a figure's frames once it comes within two screens of the
-  viewport, which may be at load (a figure near the top, a short page);
-  without laying the page out this module cannot tell, so it counts them
-  all: an upper bound of the first load, as a budget wants.
+* what the site's JavaScript fetches on load: Material's search worker on
+  every page with the search form (not ``search/search_index.json``, which
+  ``overrides/partials/search-on-demand.html`` holds back until the reader
+  reaches for search), and the frames (``data-src``) of every explorable
+  figure. ``explorables.js`` fetches a figure's frames once it comes
+  within two screens of the viewport, which may be at load (a figure near
+  the top, a short page); without laying the page out this module cannot
+  tell, so it counts them all: an upper bound of the first load, as a
+  budget wants.
 
 Left out, as the browser does not fetch them: links, what a ``<noscript>``
 holds (the explorables' first frames, for readers without JavaScript), and
@@ -59,7 +61,6 @@ CONFIG = re.compile(
     r'<script id="__config" type="application/json">(.*?)</script>', re.S
 )
 SEARCH_FORM = '<form class="md-search__form" name="search">'
-SEARCH_INDEX = "search/search_index.json"
 CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
 FONT_FACE = re.compile(r"@font-face\{([^}]*)\}")
 RULE = re.compile(r"([^{}@]+)\{([^{}]*)\}")
@@ -307,8 +308,6 @@ def first_load(site: Path, path: str) -> set[str]:
             worker = json.loads(config[1]).get("search")
             if worker:
                 found.update(filter(None, [_local(site, html_path, worker)]))
-        if (site / SEARCH_INDEX).is_file():
-            found.add(SEARCH_INDEX)
     return found
 
 

@@ -419,6 +419,39 @@ def _open(
         context.close()
 
 
+SEARCH_INDEX = "/search/search_index.json"
+TOUCH_PHONE = {
+    "viewport": {"width": 375, "height": 812},
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_the_search_index_comes_when_the_reader_reaches_for_search(
+    server: str, browser: Any, device: str
+) -> None:
+    """Not with the page (overrides/partials/search-on-demand.html): on a
+    desktop the theme's key ``s`` focuses the search field, on a phone the
+    reader taps the search button; then a query finds its page."""
+    options = TOUCH_PHONE if device == "phone" else {}
+    with _open(server, browser, "part2-backpropagation/", False, **options) as opened:
+        page = opened.page
+        assert SEARCH_INDEX not in opened.fetched
+        if device == "phone":
+            page.tap("label[for=__search]")
+        else:
+            page.keyboard.press("s")
+        page.keyboard.type("im2col")
+        page.wait_for_selector(".md-search-result__item")
+        found = page.eval_on_selector_all(
+            ".md-search-result__item > a", "links => links.map((a) => a.href)"
+        )
+        assert opened.fetched.count(SEARCH_INDEX) == 1
+        assert opened.errors == []
+    assert any(urlparse(href).path == "/part3-convolution/" for href in found), found
+
+
 @pytest.fixture(scope="module")
 def part3(server: str, browser: Any) -> Iterator[Opened]:
     """One visit to Part 3 shared by the tests that read its explorables."""
