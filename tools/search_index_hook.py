@@ -33,9 +33,13 @@ longer than ``OPENING`` characters becomes
   ``SENTENCE`` characters, or as much as fits in ``OPENING`` and "…";
 * then, in an element the result does not show (``<i hidden>``), its other
   terms once each, in order: no stop word, no punctuation ending a term
-  (``kernel,`` is ``kernel``), no term another token of the entry begins
-  with (``kernels`` finds what ``kernel`` would); each formula whole, as
-  TeX with the punctuation around it, where it first appears on the page.
+  (``kernel,`` is ``kernel``), no term whose index term (lunr's stem:
+  ``kernels`` and ``kernel`` are both ``kernel``) another token of the entry
+  has, or begins with, since a query's stem is a prefix of the terms it
+  finds; each formula whole, as TeX with the punctuation around it, where
+  it first appears on the page. The stems are lunr's own
+  (``tools/lunr_terms.mjs``, the npm package at the version the theme's
+  search worker bundles).
 
 The opening and the hidden terms make one block of the worker's tokenizer
 (the opening has no tags), so every match shows the opening as the teaser.
@@ -56,10 +60,14 @@ from __future__ import annotations
 import bisect
 import json
 import re
+import shutil
+import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
@@ -106,6 +114,35 @@ PIECE = re.compile(f"(?:{FORMULA.pattern}|[^\\s{FORMULA_START}])+")
 #: (``kernel``, ``stride``) is not a title hit outranking the prose.
 API_HEADING = re.compile(r"^<code>([\w.]+)(\()?.*</code>$")
 INDEX = "search/search_index.json"
+LUNR_TERMS = Path(__file__).with_name("lunr_terms.mjs")
+#: Each token's index term, as lunr gives it (filled by :func:`index_terms`).
+_INDEX_TERMS: dict[str, str] = {}
+
+
+def index_terms(tokens: Iterable[str]) -> dict[str, str]:
+    """Each of ``tokens`` (lowercased, as the worker's tokenizer cuts them)
+    mapped to the term lunr indexes for it: trimmed of non-word characters,
+    stemmed. One ``node tools/lunr_terms.mjs`` for the tokens not seen yet."""
+    wanted = set(tokens)
+    new = sorted(wanted - _INDEX_TERMS.keys())
+    if new:
+        node = shutil.which("node")
+        if node is None:
+            raise PluginError("search index: `node` is not on PATH (Node 20+)")
+        result = subprocess.run(
+            [node, str(LUNR_TERMS)],
+            input=json.dumps(new),
+            capture_output=True,
+            text=True,
+            cwd=LUNR_TERMS.parent.parent,  # node_modules/lunr
+            check=False,
+        )
+        if result.returncode != 0:
+            raise PluginError(f"search index: lunr_terms.mjs failed: {result.stderr}")
+        _INDEX_TERMS.update(zip(new, json.loads(result.stdout), strict=True))
+    return {token: _INDEX_TERMS[token] for token in wanted}
+
+
 PRE = re.compile(r"<pre\b.*?</pre>", re.S)
 #: A notebook code cell's source kept for the copy button, and its prompts.
 NOTEBOOK_CHROME = re.compile(
@@ -274,17 +311,33 @@ def entry_text(title: str, text: str, separator: str, formulas: set[str]) -> str
     # Terms the plain text joined (``<code>f</code>(x)`` reads ``f(x)``).
     every = {term(t) for t in lunr_tokens(unmark(text), separator)} - {""}
     rest += sorted(every - seen)
-    tokens = sorted(set(lunr_tokens(f"{title} {head} {' '.join(rest)}", separator)))
-    rest = [r for r in rest if r in whole or not _begins_another(r, tokens)]
+    rest = _without_found_terms(title, head, rest, whole, separator)
     return f"{head}<i hidden>{' '.join(rest)}</i>" if rest else head
 
 
-def _begins_another(word: str, tokens: list[str]) -> bool:
-    """Whether another of the (sorted) ``tokens`` begins with ``word``: a
-    query is a prefix (``kern`` finds ``kernels``), so ``kernels`` finds the
-    section for any query ``kernel`` would."""
-    at = bisect.bisect_right(tokens, word)
-    return at < len(tokens) and tokens[at].startswith(word)
+def _without_found_terms(
+    title: str, head: str, rest: list[str], whole: set[str], separator: str
+) -> list[str]:
+    """``rest`` without each term a query finds through another token of
+    the entry: one whose index term (lunr's stem) begins with the term's
+    own, as a query's stem is a prefix of what it finds (``kernels`` finds
+    what ``kernel`` would, and the title's ``flip`` what ``flipped`` would).
+    Formulas (``whole``) stay, and of terms with one stem, the first."""
+    fixed = lunr_tokens(f"{title} {head} {' '.join(whole)}", separator)
+    words = [r for r in rest if r not in whole]
+    stems = index_terms([*fixed, *words])
+    every = sorted(set(stems.values()))
+    taken = {stems[t] for t in fixed}
+    kept = []
+    for r in rest:
+        if r not in whole:
+            stem = stems[r]
+            at = bisect.bisect_right(every, stem)
+            if stem in taken or (at < len(every) and every[at].startswith(stem)):
+                continue
+            taken.add(stem)
+        kept.append(r)
+    return kept
 
 
 def api_title(heading: re.Match[str]) -> str:
@@ -309,9 +362,15 @@ def on_page_context(
     finally:
         page.content = content
     formulas: set[str] = set()
+    separator = plugin.config.separator
+    # The page's tokens and terms, stemmed by one call to lunr.
+    tokens = lunr_tokens(
+        " ".join(unmark(f"{e['title']} {e['text']}") for e in entries[first:]),
+        separator,
+    )
+    index_terms([*tokens, *map(term, tokens)])
     for entry in entries[first:]:
         entry["title"] = API_HEADING.sub(api_title, unmark(entry["title"]))
-        separator = plugin.config.separator
         entry["text"] = entry_text(entry["title"], entry["text"], separator, formulas)
     page.meta["search"] = {**search_meta, "exclude": True}
     return context

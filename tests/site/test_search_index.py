@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ROOT
 from material.plugins.search.plugin import Parser
 
 from tools import search_index_hook as hook
@@ -90,18 +91,26 @@ def test_no_formula_is_indexed_as_its_rendering(index: dict[str, Any]) -> None:
 def test_every_api_object_is_found_by_name_and_summary(
     built_site: Path, index: dict[str, Any]
 ) -> None:
-    source = (built_site / "api" / "index.html").read_text("utf-8")
-    ids = re.findall(r'<h\d id="(cnnscratch\.[\w.]+)" class="doc doc-heading"', source)
-    assert len(ids) > 150
+    heading = re.compile(r'<h\d id="(cnnscratch\.[\w.]+)" class="doc doc-heading"')
+    locations = []  # every object of every page of the reference
+    sources = ""
+    for page in sorted((built_site / "api").glob("*/index.html")):
+        source = page.read_text("utf-8")
+        sources += source
+        url = page.parent.relative_to(built_site).as_posix()
+        locations += [f"{url}/#{i}" for i in heading.findall(source)]
+    assert len(locations) > 150
     docs = {d["location"]: d for d in index["docs"]}
-    missing = [i for i in ids if f"api/#{i}" not in docs]
+    missing = [loc for loc in locations if loc not in docs]
     assert missing == []
-    unnamed = [i for i in ids if i.rsplit(".", 1)[1] not in docs[f"api/#{i}"]["title"]]
+    unnamed = [
+        loc for loc in locations if loc.rsplit(".", 1)[1] not in docs[loc]["title"]
+    ]
     assert unnamed == []
-    jacobian = docs["api/#cnnscratch.gradcheck.numerical_jacobian"]
+    jacobian = docs["api/part1/#cnnscratch.gradcheck.numerical_jacobian"]
     assert "Central-difference Jacobian of" in jacobian["text"]
-    # The argument tables stay on the page, out of the index.
-    assert "Parameters:" in source
+    # The argument tables stay on the pages, out of the index.
+    assert "Parameters:" in sources
     assert not [d["location"] for d in index["docs"] if "Parameters:" in d["text"]]
 
 
@@ -110,14 +119,19 @@ def missing_terms(prose: str, title: str, text: str) -> list[str]:
     it) that no query finds in its entry (``title`` and ``text``): a query is
     a prefix of the tokens it finds (Material appends ``*``), and lunr drops
     its stop words. ``hook.terms`` says which terms a query finds in the
-    prose: ``kernel`` in ``kernel,``, not ``part`` in ``(Part``."""
-    tokens = sorted(set(hook.lunr_tokens(f"{title} {text}", SEPARATOR)))
+    prose: ``kernel`` in ``kernel,``, not ``part`` in ``(Part``. lunr stems
+    the tokens it indexes and the query (``hook.index_terms``): a term is
+    found when its stem is a prefix of an entry token's stem."""
+    tokens = hook.lunr_tokens(f"{title} {text}", SEPARATOR)
+    words = hook.terms(hook.unmark(prose), SEPARATOR)
+    stems = hook.index_terms([*tokens, *words])
+    indexed = sorted({stems[t] for t in tokens})
 
     def found(word: str) -> bool:
-        at = bisect.bisect_left(tokens, word)
-        return at < len(tokens) and tokens[at].startswith(word)
+        at = bisect.bisect_left(indexed, stems[word])
+        return at < len(indexed) and indexed[at].startswith(stems[word])
 
-    return sorted(w for w in hook.terms(hook.unmark(prose), SEPARATOR) if not found(w))
+    return sorted(w for w in words if not found(w))
 
 
 def sections(built_site: Path, path: str) -> dict[str, str]:
@@ -205,3 +219,21 @@ def test_the_stop_words_are_those_of_the_search_worker(built_site: Path) -> None
     )
     assert words is not None
     assert hook.STOP_WORDS == frozenset(json.loads(words[1]))
+
+
+def test_the_stems_are_those_of_the_search_workers_lunr(built_site: Path) -> None:
+    """tools/lunr_terms.mjs stems with the npm lunr pinned in package.json,
+    which is the version the theme's search worker bundles."""
+    (worker,) = (built_site / "assets" / "javascripts" / "workers").glob("search.*.js")
+    bundled = re.findall(r'version="([\d.]+)"', worker.read_text("utf-8"))
+    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]["lunr"]
+    assert bundled == [pinned]
+    # lunr's Porter stemmer, trimmer first: its own forms, not another port's.
+    terms = hook.index_terms(["arrays,", "kernels", "(3.5)", "flipped", "×"])
+    assert terms == {
+        "arrays,": "array",
+        "kernels": "kernel",
+        "(3.5)": "3.5",
+        "flipped": "flip",
+        "×": "",
+    }
