@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, make_site, mkdocs_build
-from tools import first_load, site_audit
+from tools import first_load, page_weight_hook, site_audit
 
 pytestmark = pytest.mark.site
 
@@ -120,3 +120,34 @@ def test_katex_css_of_the_pinned_package_parses_into_every_face() -> None:
     assert fonts.file(main) == "fonts/KaTeX_Main-Regular.woff2"
     # No upright KaTeX_Math: the browser takes the closest face, the italic.
     assert fonts.file(first_load.Face("KaTeX_Math")) == "fonts/KaTeX_Math-Italic.woff2"
+
+
+def test_the_closing_blocks_of_an_article_and_a_notebook_are_marked() -> None:
+    blocks = "".join(f"<p>{i}<br>text</p>\n" for i in range(9))
+    cells = "".join(f'<div class="jp-Cell"><pre>{i}</pre></div>' for i in range(5))
+    page = (
+        '<div class="md-sidebar"><p>nav</p></div>'
+        '<article class="md-content__inner md-typeset">\n<h1>Title</h1>\n'
+        f"{blocks}"
+        f'<div class="jupyter-wrapper"><div class="jp-Notebook">{cells}</div></div>'
+        '<img src="a.svg" alt="a"></article><footer><p>footer</p></footer>'
+    )
+    marked = page_weight_hook.mark_closing_blocks(page)
+    closing = re.findall(r"<(\w+) data-closing[^>]*>([^<]*)", marked)
+    # The article's last six children (a notebook and an image among them)
+    # and the notebook's last two cells; nothing outside the two.
+    assert closing == [
+        ("p", "5"),
+        ("p", "6"),
+        ("p", "7"),
+        ("p", "8"),
+        ("div", ""),
+        ("div", ""),
+        ("div", ""),
+        ("img", ""),
+    ]
+    assert re.findall(r'<div data-closing class="jp-Cell"><pre>(\d)', marked) == [
+        "3",
+        "4",
+    ]
+    assert marked.replace(" data-closing", "") == page
