@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 
 from svg import ARROW_HEAD, INPUT, LINE, NEUTRAL, OUTPUT, TEXT, arrow, label, node, svg
@@ -55,6 +56,23 @@ def dense_layer_svg() -> bytes:
     return svg(560, 350, "A dense layer with four inputs and four outputs", body)
 
 
+#: The SVG metadata matplotlib writes by default (none is shown).
+SVG_METADATA = ["Creator", "Date", "Format", "Type"]
+#: A number with more than two decimals: a hundredth of a point is well
+#: below a pixel of the drawing (matplotlib writes six).
+LONG_DECIMAL = re.compile(rb"(?<![\w#.])(-?\d+\.\d{3,})")
+
+
+def round_svg_numbers(svg_bytes: bytes) -> bytes:
+    """Every coordinate and length in a tag to two decimals (the text the
+    figure shows keeps its digits), and no indentation."""
+
+    def round_tag(tag: re.Match[bytes]) -> bytes:
+        return LONG_DECIMAL.sub(lambda m: b"%.2f" % float(m[1]), tag[0])
+
+    return re.sub(rb"\n *", b"\n", re.sub(rb"<[^>]*>", round_tag, svg_bytes))
+
+
 def descent_svg() -> bytes:
     """F(x_k) against k for learning rates below, near and above the limit."""
     import matplotlib
@@ -69,7 +87,16 @@ def descent_svg() -> bytes:
     b = np.array([9, 4, 24, -12])
     x0 = np.random.default_rng(0).random(4)
     limit = stability_limit(A)
-    plt.rcParams.update({"svg.hashsalt": "cnnscratch", "svg.fonttype": "path"})
+    # Text as text in the site's sans-serif (the other figures' font), not
+    # as glyph outlines: a third of the file.
+    plt.rcParams.update(
+        {
+            "svg.hashsalt": "cnnscratch",
+            "svg.fonttype": "none",
+            "font.family": "sans-serif",
+            "font.sans-serif": ["Helvetica", "Arial", "DejaVu Sans"],
+        }
+    )
     fig, ax = plt.subplots(figsize=(7, 3.6))
     runs = [(0.005, INPUT), (0.01, NEUTRAL), (0.02, "#7e57c2"), (0.021, OUTPUT)]
     for rate, colour in runs:
@@ -89,9 +116,9 @@ def descent_svg() -> bytes:
     ax.patch.set_alpha(0)
     fig.tight_layout()
     out = io.BytesIO()
-    fig.savefig(out, format="svg", metadata={"Date": None})
+    fig.savefig(out, format="svg", metadata=dict.fromkeys(SVG_METADATA))
     plt.close(fig)
-    return out.getvalue()
+    return round_svg_numbers(out.getvalue())
 
 
 FIGURES: dict[str, Callable[[], bytes]] = {
