@@ -31,8 +31,21 @@ def test_equation_tags_are_numbered_in_reading_order(page: Path) -> None:
     tags = [(int(a), int(b)) for a, b in TAG.findall(page.read_text(encoding="utf-8"))]
     assert tags == sorted(tags)
     assert len(set(tags)) == len(tags)
-    if tags:  # 1, 2, 3, ... without gaps
-        assert [b for _, b in tags] == list(range(1, len(tags) + 1))
+    assert len({part for part, _ in tags}) <= 1  # one part per page
+
+
+def test_each_parts_equations_are_numbered_1_2_3_across_its_pages() -> None:
+    """In the nav's order: Part 3's second page goes on from the first."""
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), _Loader)
+    numbers: dict[int, list[int]] = {}
+    for page in _nav_pages(config["nav"]):
+        if page.endswith(".md"):
+            for a, b in TAG.findall(text(page)):
+                numbers.setdefault(int(a), []).append(int(b))
+    assert {1, 2, 3, 4, 5} <= numbers.keys()
+    assert numbers == {
+        part: list(range(1, len(tags) + 1)) for part, tags in numbers.items()
+    }
 
 
 def _nav_pages(entries: list) -> list[str]:
@@ -58,7 +71,10 @@ def test_home_page_reading_order_links_every_page_of_the_nav() -> None:
             assert f"]({page})" in reading_order, page
 
 
-@pytest.mark.parametrize("name", ["index.md", "part3-convolution.md"])
+@pytest.mark.parametrize(
+    "name",
+    ["index.md", "part3-convolution.md", "part3-fast-convolution-and-pooling.md"],
+)
 def test_pages_say_checked_not_proven_about_outputs(name: str) -> None:
     assert not re.search(r"\bproven\b", text(name))
 
@@ -67,9 +83,9 @@ def test_part3_flattens_row_major_with_its_own_symbol() -> None:
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     assert '"\\\\vec": "\\\\operatorname{vec}"' in config  # Parts 1-2: columns
     assert '"\\\\flatten":' in config
-    part3 = text("part3-convolution.md")
-    assert "\\vec" not in part3
-    assert "\\flatten" in part3
+    for page in ("part3-convolution.md", "part3-fast-convolution-and-pooling.md"):
+        assert "\\vec" not in text(page)
+        assert "\\flatten" in text(page)
 
 
 def test_gotchas_say_an_assigning_col2im_is_wrong_not_too_small() -> None:
@@ -85,10 +101,10 @@ def test_gradients_match_is_defined_where_part1_first_uses_it() -> None:
 
 def test_tie_subgradients_and_the_output_floor_are_explained_once() -> None:
     gotchas = text("part3-gotchas.md")
-    assert "subgradient" in text("part3-convolution.md")
+    assert "subgradient" in text("part3-fast-convolution-and-pooling.md")
     assert "lim_{h\\to 0^+}" not in gotchas  # the one-sided slopes: Part 3
     assert "\\lfloor" not in gotchas  # the floor: Part 3, eq. (3.2)
-    assert "part3-convolution.md#ties" in gotchas
+    assert "part3-fast-convolution-and-pooling.md#ties" in gotchas
     assert "part3-convolution.md#the-output-size" in gotchas
 
 

@@ -14,12 +14,12 @@ checks it on every page in a second, without a browser:
 * what the site's JavaScript fetches on load: Material's search worker on
   every page with the search form (not ``search/search_index.json``, which
   ``overrides/partials/search-on-demand.html`` holds back until the reader
-  reaches for search), and the frames (``data-src``) of every explorable
-  figure. ``explorables.js`` fetches a figure's frames once it comes
-  within two screens of the viewport, which may be at load (a figure near
-  the top, a short page); without laying the page out this module cannot
-  tell, so it counts them all: an upper bound of the first load, as a
-  budget wants.
+  reaches for search). Not the frames (``data-src``) of the explorable
+  figures either: ``explorables.js`` fetches a figure's frames once it
+  comes within two screens of the viewport, which on this site's pages is
+  never at load (tests/site/test_browser.py checks it on every page with
+  one); ``explorables=True`` counts them all, an upper bound that holds for
+  any page.
 
 Left out, as the browser does not fetch them: links, what a ``<noscript>``
 holds (the explorables' first frames, for readers without JavaScript), and
@@ -269,8 +269,9 @@ def page_file(path: str) -> str:
     return path + "index.html" if path == "" or path.endswith("/") else path
 
 
-def first_load(site: Path, path: str) -> set[str]:
-    """The site paths of every file the page at URL ``path`` loads at once."""
+def first_load(site: Path, path: str, explorables: bool = False) -> set[str]:
+    """The site paths of every file the page at URL ``path`` loads at once
+    (with ``explorables``, the frames of its explorable figures too)."""
     html_path = page_file(path)
     html_text = NOSCRIPT.sub("", (site / html_path).read_text(encoding="utf-8"))
     found = {html_path}
@@ -286,7 +287,8 @@ def first_load(site: Path, path: str) -> set[str]:
                 found.add(local)
                 if "stylesheet" in kinds:
                     stylesheets.append(local)
-    for pattern in (SCRIPT_SRC, IMG_SRC, EXPLORABLE_SRC):
+    patterns = [SCRIPT_SRC, IMG_SRC] + ([EXPLORABLE_SRC] if explorables else [])
+    for pattern in patterns:
         found.update(
             filter(
                 None, (_local(site, html_path, u) for u in pattern.findall(html_text))

@@ -170,9 +170,10 @@ def collapse_blank_lines(html_text: str) -> str:
 
 
 class _Children(HTMLParser):
-    """Where each child element of the article (and of a notebook) starts:
-    ``found`` holds, for each such container, how many of its last children
-    to mark and the (line, column) of every child's start tag."""
+    """Where the start tag of each child element of the article (and of a
+    notebook) ends: ``found`` holds, for each such container, how many of
+    its last children to mark and the (line, column) after each child's
+    start tag."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=False)
@@ -182,7 +183,8 @@ class _Children(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self.open and (siblings := self.open[-1][1]) is not None:
-            siblings.append(self.getpos())
+            line, column = self.getpos()
+            siblings.append((line, column + len(self.get_starttag_text() or "")))
         if tag in VOID:
             return
         classes = (dict(attrs).get("class") or "").split()
@@ -199,24 +201,23 @@ class _Children(HTMLParser):
 
 
 def mark_closing_blocks(html_text: str) -> str:
-    """Mark (``data-closing``) the last :data:`CLOSING` children of the
-    article and the last :data:`CLOSING_CELLS` cells of a notebook."""
+    """Mark (``data-closing``, the start tag's last attribute) the last
+    :data:`CLOSING` children of the article and the last
+    :data:`CLOSING_CELLS` cells of a notebook."""
     parser = _Children()
     parser.feed(html_text)
     parser.close()
     lines = [0] + [m.end() for m in re.finditer("\n", html_text)]
-    at = sorted(
-        lines[line - 1] + column + 1  # after the "<"
+    ends = sorted(
+        lines[line - 1] + column
         for count, children in parser.found
         for line, column in children[-count:]
     )
     pieces, last = [], 0
-    for offset in at:
-        name = re.match(r"[\w-]+", html_text[offset:])
-        assert name is not None
-        end = offset + name.end()
-        pieces += [html_text[last:end], " data-closing"]
-        last = end
+    for end in ends:
+        at = end - 2 if html_text[end - 2 : end] == "/>" else end - 1
+        pieces += [html_text[last:at], " data-closing"]
+        last = at
     pieces.append(html_text[last:])
     return "".join(pieces)
 

@@ -115,7 +115,7 @@ check("conv2d_backward", conv2d_backward, forward=conv2d_forward)
 # ## 5. Max-pooling, forward
 #
 # The largest entry of each window; the stride defaults to the kernel;
-# derived in [Part 3: max-pooling](../part3-convolution.md#forward).
+# derived in [Part 3: max-pooling](../part3-fast-convolution-and-pooling.md#forward).
 
 
 # %%
@@ -132,7 +132,7 @@ check("maxpool2d_forward", maxpool2d_forward)
 #
 # Each window's gradient goes to its maximum, on a tie to the first maximum
 # in row-major window order; derived in
-# [Part 3: the gradient goes to the winner](../part3-convolution.md#backward-the-gradient-goes-to-the-winner).
+# [Part 3: the gradient goes to the winner](../part3-fast-convolution-and-pooling.md#backward-the-gradient-goes-to-the-winner).
 
 
 # %%

@@ -15,7 +15,7 @@
 # %% [markdown]
 # # Performance: the derivations at full speed
 #
-# The convolution of [Part 3](../../part3-convolution/) is written four ways
+# The convolution of [Part 3](../../part3-fast-convolution-and-pooling/) is written four ways
 # in the package: the loops that define it, the im2col matrix form, the
 # flipped-kernel form of the input gradient, and the fast path the layers
 # train with. This page shows how fast each one is next to PyTorch on the

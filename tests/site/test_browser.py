@@ -360,14 +360,10 @@ def test_screenshots_light_and_dark(server: str, browser: Any) -> None:
 # numbers read off the page and compared with the package's own outputs.
 
 EXPLORABLE_PAGE = "part3-convolution/"
+POOLING_PAGE = "part3-fast-convolution-and-pooling/"
 EXPLORABLE_PAGES = {  # page → the explorables on it
-    EXPLORABLE_PAGE: [
-        "conv-forward",
-        "gradient-scatter",
-        "flipped-kernel",
-        "im2col",
-        "maxpool",
-    ],
+    EXPLORABLE_PAGE: ["conv-forward", "gradient-scatter", "flipped-kernel"],
+    POOLING_PAGE: ["im2col", "maxpool"],
     "part5-modern-layers/": ["conv-transpose"],
 }
 READ_PANEL = """t => Array.from(t.tBodies[0].rows,
@@ -449,13 +445,21 @@ def test_the_search_index_comes_when_the_reader_reaches_for_search(
         )
         assert opened.fetched.count(SEARCH_INDEX) == 1
         assert opened.errors == []
-    assert any(urlparse(href).path == "/part3-convolution/" for href in found), found
+    on = "/part3-fast-convolution-and-pooling/"
+    assert any(urlparse(href).path == on for href in found), found
 
 
 @pytest.fixture(scope="module")
 def part3(server: str, browser: Any) -> Iterator[Opened]:
     """One visit to Part 3 shared by the tests that read its explorables."""
     with _open(server, browser) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def part3b(server: str, browser: Any) -> Iterator[Opened]:
+    """One visit to Part 3's second page, for its im2col and pooling."""
+    with _open(server, browser, POOLING_PAGE) as opened:
         yield opened
 
 
@@ -526,7 +530,7 @@ def test_explorables_fetch_their_data_only_when_the_reader_scrolls_near(
 
 
 def test_explorables_step_with_the_keyboard_and_show_the_package_values(
-    part3: Opened,
+    part3: Opened, part3b: Opened
 ) -> None:
     import numpy as np
 
@@ -537,7 +541,7 @@ def test_explorables_step_with_the_keyboard_and_show_the_package_values(
     page = part3.page
     placed = [name for names in EXPLORABLE_PAGES.values() for name in names]
     assert sorted(placed) == sorted(xp.EXPLORABLES)
-    assert page.locator("figure.explorable").count() == 5
+    assert page.locator("figure.explorable").count() == 3
     fig = page.locator("#explorable-conv-forward")
     _choose(fig, "Stride s", "2")
     _choose(fig, "Padding p", "1")
@@ -568,6 +572,7 @@ def test_explorables_step_with_the_keyboard_and_show_the_package_values(
     _press(fig, "End")
     assert np.array_equal(_panel(fig, "out"), dX[0, 0])  # the same grid
 
+    page = part3b.page
     fig = page.locator("#explorable-im2col")
     _choose(fig, "Show", "row → window")
     _choose(fig, "Stride s", "1")
@@ -602,7 +607,7 @@ def test_explorables_step_with_the_keyboard_and_show_the_package_values(
     assert fig.locator(".xp-count").inner_text() == "Step 16 of 16"
     assert np.array_equal(_panel(fig, "Y"), Y[0, 0])
     assert np.array_equal(_panel(fig, "dX"), maxpool2d_backward(dY, cache)[0, 0])
-    assert part3.errors == []
+    assert part3.errors == part3b.errors == []
 
 
 def test_transposed_convolution_explorable_steps_to_the_package_output(
@@ -656,11 +661,15 @@ def test_transposed_convolution_explorable_steps_to_the_package_output(
 
 
 def test_explorable_controls_have_accessible_names(
-    part3: Opened, part5: Opened
+    part3: Opened, part3b: Opened, part5: Opened
 ) -> None:
     unnamed, counts = [], []
-    figures = part3.page.locator("figure.explorable").all()
-    for fig in figures + part5.page.locator("figure.explorable").all():
+    figures = [
+        figure
+        for opened in (part3, part3b, part5)
+        for figure in opened.page.locator("figure.explorable").all()
+    ]
+    for fig in figures:
         # Its text is drawn only near the screen: scroll to it, wait a frame.
         fig.scroll_into_view_if_needed()
         fig.evaluate(
@@ -681,16 +690,16 @@ def test_explorable_controls_have_accessible_names(
     assert unnamed == []
     assert all(n == m and n >= 4 for n, m in counts), counts
     assert len(counts) == 6
-    assert part3.errors == part5.errors == []
+    assert part3.errors == part3b.errors == part5.errors == []
 
 
 @pytest.mark.parametrize("url", list(EXPLORABLE_PAGES))
 def test_explorables_add_under_50_kb_compressed_to_their_page(
-    url: str, part3: Opened, part5: Opened, built_site: Path
+    url: str, part3: Opened, part3b: Opened, part5: Opened, built_site: Path
 ) -> None:
     import gzip
 
-    opened = part3 if url == EXPLORABLE_PAGE else part5
+    opened = {EXPLORABLE_PAGE: part3, POOLING_PAGE: part3b}.get(url, part5)
     html = (built_site / url / "index.html").read_text(encoding="utf-8")
     markup = "".join(
         re.findall(
@@ -742,13 +751,15 @@ def test_explorables_fit_a_phone_follow_the_palette_and_respect_reduced_motion(
     assert transitions == {"reduce": "0s", "no-preference": "0.15s"}
 
 
+@pytest.mark.parametrize("url", list(EXPLORABLE_PAGES))
 def test_explorables_without_javascript_show_their_first_frame(
-    server: str, browser: Any
+    server: str, browser: Any, url: str
 ) -> None:
-    with _open(server, browser, java_script_enabled=False) as opened:
+    with _open(server, browser, url, java_script_enabled=False) as opened:
         page = opened.page
         stills = page.locator("figure.explorable img.xp-static")
-        assert stills.count() == page.locator("figure.explorable").count() == 5
+        figures = page.locator("figure.explorable").count()
+        assert stills.count() == figures == len(EXPLORABLE_PAGES[url])
         for img in stills.all():
             assert img.evaluate("i => i.complete && i.naturalWidth > 0")
             assert img.is_visible()

@@ -1,10 +1,9 @@
 """Issue 17's page weights, counted from the built site (tools/first_load.py).
 
 The budget tests walk every page of the real build: its first load on an
-empty cache at most 1 MB, and 350 KB as served compressed. They carry the
-``audit`` marker while the maths pages miss them (``make audit`` runs them
-with Lighthouse's own count); the tests of the counting itself run in
-``make test``.
+empty cache at most 1 MB, and 350 KB as served compressed. ``make test``
+runs them on every build; ``make audit`` checks the same budgets with
+Lighthouse's own count, in Chromium.
 """
 
 from __future__ import annotations
@@ -31,13 +30,11 @@ def weights(site: Path) -> dict[str, tuple[int, int]]:
     }
 
 
-@pytest.mark.audit
 def test_every_first_load_is_within_one_megabyte(built_site: Path) -> None:
     heavy = {p: w[0] for p, w in weights(built_site).items() if w[0] > MAX_BYTES}
     assert heavy == {}
 
 
-@pytest.mark.audit
 def test_every_first_load_is_within_350_kb_compressed(built_site: Path) -> None:
     heavy = {p: w[1] for p, w in weights(built_site).items() if w[1] > MAX_SERVED}
     assert heavy == {}
@@ -59,7 +56,14 @@ def test_the_first_load_of_a_built_page_holds_what_every_page_fetches(
     )
     assert "assets/katex/katex.min.css" in files
     assert "assets/katex/fonts/KaTeX_Math-Italic.woff2" in files
-    assert "explorables/conv-forward.json" in files
+    # An explorable's frames come when the reader scrolls near it.
+    assert "explorables/conv-forward.json" not in files
+    scrolled = first_load.first_load(built_site, "/part3-convolution/", True)
+    assert scrolled - files == {
+        "explorables/conv-forward.json",
+        "explorables/gradient-scatter.json",
+        "explorables/flipped-kernel.json",
+    }
     # The page without math loads neither KaTeX's stylesheet nor its fonts.
     api = first_load.first_load(built_site, "/api/")
     assert not any("katex" in f for f in api)
@@ -133,7 +137,7 @@ def test_the_closing_blocks_of_an_article_and_a_notebook_are_marked() -> None:
         '<img src="a.svg" alt="a"></article><footer><p>footer</p></footer>'
     )
     marked = page_weight_hook.mark_closing_blocks(page)
-    closing = re.findall(r"<(\w+) data-closing[^>]*>([^<]*)", marked)
+    closing = re.findall(r"<(\w+)[^>]* data-closing>([^<]*)", marked)
     # The article's last six children (a notebook and an image among them)
     # and the notebook's last two cells; nothing outside the two.
     assert closing == [
@@ -146,7 +150,7 @@ def test_the_closing_blocks_of_an_article_and_a_notebook_are_marked() -> None:
         ("div", ""),
         ("img", ""),
     ]
-    assert re.findall(r'<div data-closing class="jp-Cell"><pre>(\d)', marked) == [
+    assert re.findall(r'<div class="jp-Cell" data-closing><pre>(\d)', marked) == [
         "3",
         "4",
     ]

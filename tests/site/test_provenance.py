@@ -16,7 +16,7 @@ from tests.site.conftest import ROOT, last_commit_epoch
 
 pytestmark = pytest.mark.site
 
-STAMP = re.compile(r'<p class="md-provenance" data-provenance>(.*?)</p>', re.S)
+STAMP = re.compile(r'<p class="md-provenance" data-provenance[^>]*>(.*?)</p>', re.S)
 REPO_LINK = re.compile(r'<a href="([^"]+)" title="[^"]*" class="md-source">')
 
 

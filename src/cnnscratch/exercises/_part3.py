@@ -28,8 +28,9 @@ SIZE = f"{CONV}#the-output-size"
 BIAS = f"{CONV}#the-bias"
 WEIGHTS = f"{CONV}#the-weights-a-correlation-of-the-input-with-the-gradient"
 INPUT = f"{CONV}#the-input-every-read-sends-a-gradient-back"
-POOL_BACKWARD = f"{CONV}#backward-the-gradient-goes-to-the-winner"
-POOL_FORWARD = f"{CONV}#forward"
+POOL = "part3-fast-convolution-and-pooling.md"
+POOL_BACKWARD = f"{POOL}#backward-the-gradient-goes-to-the-winner"
+POOL_FORWARD = f"{POOL}#forward"
 
 # (N, C_in, H, W), (C_out, KH, KW), stride, padding, dilation, what it tests
 CONV_SPECS: list[tuple[tuple[int, ...], tuple[int, ...], Any, Any, Any, str]] = [
