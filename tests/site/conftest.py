@@ -170,23 +170,15 @@ def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-#: Whether the session runs test_reproducible.py's second build. `make audit`
-#: (``-m audit``) does not: Lighthouse would time the pages against a build.
-_SECOND_BUILD = [True]
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    _SECOND_BUILD[0] = config.getoption("markexpr") != "audit"
-
-
 @functools.cache
-def _build_once(shared: Path) -> dict[str, object]:
+def _build_once(shared: Path, second_build: bool) -> dict[str, object]:
     """Build the real site into ``shared/site`` unless a worker already has.
 
     The first worker to take the lock builds; the others wait for it and read
-    its outcome. Then a second build of the same tree starts in the
-    background (``shared/site-2``, notebooks executed again, no cache), for
-    ``test_reproducible.py`` to compare with the first while other tests run.
+    its outcome. Then, with ``second_build``, a second build of the same
+    tree starts in the background (``shared/site-2``, notebooks executed
+    again, no cache), for ``test_reproducible.py`` to compare with the first
+    while other tests run.
     """
     outcome = shared / "site.json"
     with open(shared / "site.lock", "w") as lock:
@@ -200,7 +192,7 @@ def _build_once(shared: Path) -> dict[str, object]:
                 # the serve test starts from them.
                 build_env(NOTEBOOK_CACHE="refresh", NOTEBOOK_CACHE_DIR=str(notebooks)),
             )
-            if result.returncode == 0 and _SECOND_BUILD[0]:
+            if result.returncode == 0 and second_build:
                 # Detached: the shell returns at once, the build goes on.
                 subprocess.run(
                     [
@@ -227,10 +219,13 @@ def _build_once(shared: Path) -> dict[str, object]:
 
 
 @pytest.fixture(scope="session")
-def built_site(shared_dir: Path) -> Path:
+def built_site(request: pytest.FixtureRequest, shared_dir: Path) -> Path:
     """The real site, built once per test session (for every worker) with
-    --strict, its notebooks executed without the cache."""
-    outcome = _build_once(shared_dir)
+    --strict, its notebooks executed without the cache. `make audit`
+    (``-m audit``) starts no second build: Lighthouse would time the pages
+    against it."""
+    second_build = request.config.getoption("markexpr") != "audit"
+    outcome = _build_once(shared_dir, second_build)
     assert outcome["returncode"] == 0, outcome["output"]
     return shared_dir / "site"
 

@@ -201,17 +201,21 @@ def test_no_script_holds_up_the_first_paint(built_site: Path) -> None:
     assert len(bundles) >= 10
 
 
+def on_demand_findings(visits: dict[str, Visit], key: str) -> dict[str, list[str]]:
+    """The pages where the ON_DEMAND measure found something under ``key``."""
+    return {
+        url: v.data["on_demand"][key]
+        for url, v in visits.items()
+        if v.data["on_demand"][key]
+    }
+
+
 def test_no_heading_lies_in_a_block_laid_out_on_demand(
     visits: dict[str, Visit],
 ) -> None:
     # The table of contents follows the reader by the headings' offsets:
     # a heading inside such a block would lay the block out.
-    inside = {
-        url: v.data["on_demand"]["headingsInside"]
-        for url, v in visits.items()
-        if v.data["on_demand"]["headingsInside"]
-    }
-    assert inside == {}
+    assert on_demand_findings(visits, "headingsInside") == {}
 
 
 def test_long_pages_are_laid_out_as_the_reader_reaches_them(
@@ -229,12 +233,7 @@ def test_long_pages_are_laid_out_as_the_reader_reaches_them(
 def test_laying_out_on_demand_keeps_every_box_where_it_is(
     visits: dict[str, Visit],
 ) -> None:
-    moved = {
-        url: v.data["on_demand"]["moved"]
-        for url, v in visits.items()
-        if v.data["on_demand"]["moved"]
-    }
-    assert moved == {}
+    assert on_demand_findings(visits, "moved") == {}
 
 
 def test_no_katex_errors(visits: dict[str, Visit]) -> None:

@@ -152,60 +152,58 @@ def sections(built_site: Path, path: str) -> dict[str, str]:
     }
 
 
-def test_every_term_of_a_sections_prose_is_in_its_entry(
-    built_site: Path, index: dict[str, Any]
-) -> None:
-    docs = {d["location"]: d for d in index["docs"]}
-    every = {
+@pytest.fixture(scope="module")
+def every_section(built_site: Path) -> dict[str, str]:
+    """:func:`sections` of every page but the 404 page."""
+    return {
         location: prose
         for path in site_audit.pages(built_site)
         if path != "/404.html"
         for location, prose in sections(built_site, path).items()
     }
+
+
+def test_every_term_of_a_sections_prose_is_in_its_entry(
+    every_section: dict[str, str], index: dict[str, Any]
+) -> None:
+    docs = {d["location"]: d for d in index["docs"]}
     # Every token's stem from one call to lunr, not one per section.
     hook.index_terms(
         token
-        for location, prose in every.items()
+        for location, prose in every_section.items()
         for text in (prose, docs[location]["title"], docs[location]["text"])
         for token in hook.lunr_tokens(hook.unmark(text), SEPARATOR)
         + sorted(hook.terms(hook.unmark(text), SEPARATOR))
     )
     missing: dict[str, list[str]] = {}
-    for location, prose in every.items():
+    for location, prose in every_section.items():
         doc = docs[location]
         if lost := missing_terms(prose, doc["title"], doc["text"]):
             missing[location] = lost
-    assert len(every) > 300
+    assert len(every_section) > 300
     assert missing == {}
 
 
 def test_a_sections_teaser_is_its_opening_verbatim(
-    built_site: Path, index: dict[str, Any]
+    every_section: dict[str, str], index: dict[str, Any]
 ) -> None:
     docs = {d["location"]: d for d in index["docs"]}
     wrong = {}
     shortened = 0
-    for path in site_audit.pages(built_site):
-        if path == "/404.html":
+    for location, prose in every_section.items():
+        text = docs[location]["text"]
+        if HIDDEN not in text:
+            if text != " ".join(PARAGRAPH.sub(" ", hook.unmark(prose)).split()):
+                wrong[location] = text
             continue
-        for location, prose in sections(built_site, path).items():
-            text = docs[location]["text"]
-            if HIDDEN not in text:
-                if text != " ".join(PARAGRAPH.sub(" ", hook.unmark(prose)).split()):
-                    wrong[location] = text
-                continue
-            shortened += 1
-            teaser = text[: text.index(HIDDEN)].removesuffix(" …")
-            plain = hook.BLOCK_TAG.sub(" ", hook.unmark(prose))
-            plain = " ".join(hook.TAG.sub("", plain).split())
-            # Its opening, verbatim and no tags: the terms after it and the
-            # teaser make one block of the worker's tokenizer (see the hook).
-            if (
-                not plain.startswith(teaser)
-                or "<" in teaser
-                or len(teaser) > hook.OPENING
-            ):
-                wrong[location] = teaser
+        shortened += 1
+        teaser = text[: text.index(HIDDEN)].removesuffix(" …")
+        plain = hook.BLOCK_TAG.sub(" ", hook.unmark(prose))
+        plain = " ".join(hook.TAG.sub("", plain).split())
+        # Its opening, verbatim and no tags: the terms after it and the
+        # teaser make one block of the worker's tokenizer (see the hook).
+        if not plain.startswith(teaser) or "<" in teaser or len(teaser) > hook.OPENING:
+            wrong[location] = teaser
     assert shortened > 100
     assert wrong == {}
 
@@ -221,10 +219,15 @@ def test_prose_is_found_on_its_page(index: dict[str, Any]) -> None:
     assert "Copied!" not in json.dumps(index)
 
 
-def test_the_stop_words_are_those_of_the_search_worker(built_site: Path) -> None:
+def search_worker(built_site: Path) -> str:
+    """The theme's search worker, as built (it bundles lunr)."""
     (worker,) = (built_site / "assets" / "javascripts" / "workers").glob("search.*.js")
+    return worker.read_text("utf-8")
+
+
+def test_the_stop_words_are_those_of_the_search_worker(built_site: Path) -> None:
     words = re.search(
-        r"generateStopWordFilter\((\[[^]]*\])\)", worker.read_text("utf-8")
+        r"generateStopWordFilter\((\[[^]]*\])\)", search_worker(built_site)
     )
     assert words is not None
     assert hook.STOP_WORDS == frozenset(json.loads(words[1]))
@@ -233,8 +236,7 @@ def test_the_stop_words_are_those_of_the_search_worker(built_site: Path) -> None
 def test_the_stems_are_those_of_the_search_workers_lunr(built_site: Path) -> None:
     """tools/lunr_terms.mjs stems with the npm lunr pinned in package.json,
     which is the version the theme's search worker bundles."""
-    (worker,) = (built_site / "assets" / "javascripts" / "workers").glob("search.*.js")
-    bundled = re.findall(r'version="([\d.]+)"', worker.read_text("utf-8"))
+    bundled = re.findall(r'version="([\d.]+)"', search_worker(built_site))
     pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]["lunr"]
     assert bundled == [pinned]
     # lunr's Porter stemmer, trimmer first: its own forms, not another port's.
