@@ -77,6 +77,14 @@ ON_DEMAND = (
   await ("""
     + READ_THROUGH
     + """)();
+  // Reading through fetched the explorables' frames; each grows to its size
+  // when its frames arrive (at most 10 s: a figure that never gets them
+  // fails the explorable tests).
+  for (let t = 0; t < 200 && article.querySelector(
+      "figure.explorable:not([data-ready])"); t++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
   const boxes = () => [...blocks, ...headings].map((e) => {
     const r = e.getBoundingClientRect();
     return [e.tagName + "." + e.className, r.top + scrollY, r.left, r.width, r.height];
@@ -352,6 +360,49 @@ def test_screenshots_light_and_dark(server: str, browser: Any) -> None:
         context.close()
         assert (ARTIFACTS / f"part1-{scheme}.png").stat().st_size > 10_000
     assert schemes == {"light": "default", "dark": "slate"}
+
+
+#: The palette toggle the theme shows (it unhides one label of two).
+TOGGLE = "form[data-md-component=palette] label:not([hidden])"
+#: Click the palette toggle; what the page is during the switch and after.
+SWITCH_SCHEME = """async (TOGGLE) => {
+  const root = document.documentElement;
+  const link = document.querySelector(".md-typeset a[href]");
+  const state = () => ({
+    scheme: document.body.getAttribute("data-md-color-scheme"),
+    switching: root.hasAttribute("data-palette-switching"),
+    fade: getComputedStyle(link).transitionDuration,
+  });
+  const before = state();
+  document.querySelector(TOGGLE).click();
+  const during = state();
+  for (let i = 0; i < 3; i++) await new Promise((r) => requestAnimationFrame(r));
+  return {before, during, after: state()};
+}"""
+
+
+def test_a_change_of_scheme_fades_no_colour_and_start_up_restyles_nothing(
+    server: str, browser: Any, built_site: Path
+) -> None:
+    """The theme's start-up rule on ``data-md-color-switching`` is gone from
+    the site (tools/palette_hook.py); the site's own attribute stops colour
+    fades while the reader switches the scheme, and only then."""
+    css = "".join(
+        p.read_text(encoding="utf-8")
+        for p in (built_site / "assets" / "stylesheets").glob("*.css")
+    )
+    assert "data-md-color-switching" not in css
+    context = browser.new_context(color_scheme="light")
+    page = context.new_page()
+    page.goto(f"{server}/part1-matrix-calculus/", wait_until="load")
+    page.wait_for_selector(TOGGLE)
+    seen = page.evaluate(SWITCH_SCHEME, TOGGLE)
+    context.close()
+    assert seen["before"]["scheme"] == "default"
+    assert not seen["before"]["switching"]
+    assert seen["before"]["fade"] != "0s"  # the theme's link colour fade
+    assert seen["during"] == {"scheme": "slate", "switching": True, "fade": "0s"}
+    assert seen["after"] == {**seen["before"], "scheme": "slate"}
 
 
 # ---------------------------------------------------------------------------
