@@ -362,16 +362,20 @@ def test_screenshots_light_and_dark(server: str, browser: Any) -> None:
     assert schemes == {"light": "default", "dark": "slate"}
 
 
-#: The palette toggle the theme shows (it unhides one label of two).
-TOGGLE = "form[data-md-component=palette] label:not([hidden])"
-#: Click the palette toggle; what the page is during the switch and after.
+#: The palette toggle shown (one label of two: the other scheme's).
+TOGGLE = "form[data-site-palette] label:not([hidden])"
+#: Click the palette toggle; what the page is before, during the switch and
+#: after it.
 SWITCH_SCHEME = """async (TOGGLE) => {
-  const root = document.documentElement;
   const link = document.querySelector(".md-typeset a[href]");
   const state = () => ({
     scheme: document.body.getAttribute("data-md-color-scheme"),
-    switching: root.hasAttribute("data-palette-switching"),
+    switching: document.body.hasAttribute("data-md-color-switching"),
     fade: getComputedStyle(link).transitionDuration,
+    rootScheme: document.documentElement.style.colorScheme,
+    themeColour: document.querySelector("meta[name=theme-color]").content,
+    header: getComputedStyle(document.querySelector("header")).backgroundColor,
+    toggle: document.querySelector(TOGGLE).title,
   });
   const before = state();
   document.querySelector(TOGGLE).click();
@@ -381,28 +385,42 @@ SWITCH_SCHEME = """async (TOGGLE) => {
 }"""
 
 
-def test_a_change_of_scheme_fades_no_colour_and_start_up_restyles_nothing(
+def test_the_palette_toggle_switches_fades_nothing_and_is_remembered(
     server: str, browser: Any, built_site: Path
 ) -> None:
-    """The theme's start-up rule on ``data-md-color-switching`` is gone from
-    the site (tools/palette_hook.py); the site's own attribute stops colour
-    fades while the reader switches the scheme, and only then."""
-    css = "".join(
-        p.read_text(encoding="utf-8")
-        for p in (built_site / "assets" / "stylesheets").glob("*.css")
-    )
-    assert "data-md-color-switching" not in css
+    """The site's toggle (overrides/partials/palette-toggle.html), in place of
+    the theme's component, which restyled every element of a page three
+    times as it started: it is mounted on no page."""
+    mounted = [
+        p.relative_to(built_site).as_posix()
+        for p in built_site.rglob("*.html")
+        if 'data-md-component="palette"' in p.read_text(encoding="utf-8")
+    ]
+    assert mounted == []
     context = browser.new_context(color_scheme="light")
     page = context.new_page()
     page.goto(f"{server}/part1-matrix-calculus/", wait_until="load")
-    page.wait_for_selector(TOGGLE)
+    page.wait_for_function("document.querySelector('meta[name=theme-color]').content")
     seen = page.evaluate(SWITCH_SCHEME, TOGGLE)
+    before, during, after = seen["before"], seen["during"], seen["after"]
+    assert before["scheme"] == "default" and before["rootScheme"] == "light"
+    assert before["toggle"] == "Switch to dark mode"
+    assert before["themeColour"] == before["header"]  # read when idle
+    assert not before["switching"] and before["fade"] != "0s"
+    assert during["scheme"] == "slate" and during["switching"]
+    assert during["fade"] == "0s"  # the theme's rule while switching
+    assert after["switching"] is False and after["fade"] == before["fade"]
+    assert after["rootScheme"] == "dark" and after["toggle"] == "Switch to light mode"
+    assert after["themeColour"] == after["header"]
+    # The choice holds on the next page, over the system's preference; the
+    # keyboard (Enter on the focused option) switches back.
+    page.goto(f"{server}/part2-backpropagation/", wait_until="load")
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    page.focus("input[name=__palette]:checked")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "default"
+    assert page.evaluate("document.activeElement.id") == "__palette_0"
     context.close()
-    assert seen["before"]["scheme"] == "default"
-    assert not seen["before"]["switching"]
-    assert seen["before"]["fade"] != "0s"  # the theme's link colour fade
-    assert seen["during"] == {"scheme": "slate", "switching": True, "fade": "0s"}
-    assert seen["after"] == {**seen["before"], "scheme": "slate"}
 
 
 # ---------------------------------------------------------------------------
