@@ -17,10 +17,10 @@ export DEBIAN_FRONTEND := noninteractive
 
 help:
 	@echo "make serve   serve the site at http://127.0.0.1:8000 with live reload"
-	@echo "make test    lint, type-check, unit tests, doctests, strict build, browser test"
+	@echo "make test    lint, type-check, unit tests, doctests, strict build, browser tests, then the audit"
 	@echo "make build   build the site into site/ (strict, notebooks executed)"
 	@echo "make lint    ruff check, ruff format --check, mypy"
-	@echo "make audit   issue 17's budgets: Lighthouse on every page (served compressed), page weights"
+	@echo "make audit   the audit alone: Lighthouse on every page (served compressed), its four scores and page weights"
 	@echo "make bench   time conv, pooling and an epoch against PyTorch; time the build"
 
 $(BIN)/python:
@@ -89,14 +89,16 @@ lint: $(VENV)/.test-stamp
 
 # Two workers; pyproject's --dist loadfile keeps each file on one worker, so a
 # page's examples share their namespace and the browser tests one site build.
+# Then the audit, on its own: Lighthouse times the pages, and would time them
+# against whatever else ran beside it.
 test: setup-test lint
 	$(BIN)/pytest -n 2 -m "not audit"
+	$(BIN)/pytest -m audit
 
-# The site's budgets (issue 17) as Lighthouse measures them: its four scores
+# The site's budgets as Lighthouse measures them: its four scores
 # (performance the median of three runs) and the first load's weight on every
-# page (reports under test-artifacts/lighthouse/). Not part of `make test`:
-# three runs of every page take some seven minutes on this machine. `make
-# test` checks the page weights and the search index from the built files.
+# page (reports under test-artifacts/lighthouse/). The last step of `make
+# test`; some five minutes on this machine, the site's build included.
 audit: setup-test
 	$(BIN)/pytest -m audit
 

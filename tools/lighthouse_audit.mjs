@@ -3,10 +3,13 @@
 //   node tools/lighthouse_audit.mjs REQUEST.json
 //
 // REQUEST.json: {"chromium": path, "flags": [...], "urls": [...], "out": dir,
-// "performance_runs": 3, "diagnostics": [audit ids]}. For each URL: one run
-// of the four categories (its JSON and HTML reports written to `out`), then
-// performance_runs - 1 more runs of the performance metrics alone (the score
-// varies from run to run). Lighthouse's defaults are kept: mobile form
+// "performance_runs": 3, "decide_at": 0.95, "diagnostics": [audit ids]}. For
+// each URL: one run of the four categories (its JSON and HTML reports written
+// to `out`), then up to performance_runs - 1 more runs of the performance
+// metrics alone (the score varies from run to run). With `decide_at` (a
+// budget), the runs stop once enough of them fall on one side of it that the
+// median of performance_runs would fall there whatever the rest score: two
+// of three both at or above the budget, or both below it. Lighthouse's defaults are kept: mobile form
 // factor, simulated throttling, an empty cache before every navigation, its
 // waits for the page to settle.
 //
@@ -160,7 +163,13 @@ async function main() {
       writeFileSync(path.join(request.out, `${name}.report.json`), full.report[0]);
       writeFileSync(path.join(request.out, `${name}.report.html`), full.report[1]);
       const performance = [performanceRun(lhr)];
-      for (let i = 1; i < runs; i++) {
+      const decided = () => {
+        if (request.decide_at == null) return false;
+        const above = performance.filter((run) => run.score >= request.decide_at).length;
+        const majority = Math.floor(runs / 2) + 1;
+        return above >= majority || performance.length - above >= majority;
+      };
+      for (let i = 1; i < runs && !decided(); i++) {
         const again = await lighthouse(url, {
           port,
           logLevel: 'error',

@@ -152,11 +152,14 @@ def lighthouse(
     performance_runs: int = 3,
     diagnostics: list[str] | None = None,
     cwd: Path | None = None,
+    decide_at: float | None = None,
 ) -> dict[str, Any]:
     """Lighthouse's summary of ``urls`` (reports written under ``out``).
 
     Each run gathers only what the four scores need, plus, in each page's
     first run, the unscored audits named in ``diagnostics`` (for its report).
+    With ``decide_at`` (a budget for the median of ``performance_runs``), a
+    page's runs stop once the median's side of the budget is decided.
     """
     node = shutil.which("node")
     if node is None:
@@ -171,6 +174,7 @@ def lighthouse(
                 "urls": urls,
                 "out": str(out),
                 "performance_runs": performance_runs,
+                "decide_at": decide_at,
                 "diagnostics": diagnostics or [],
             }
         ),

@@ -3,14 +3,17 @@
 One Chromium (Debian's, with the browser tests' flags) runs Lighthouse (the
 npm package pinned in ``package.json``) with its defaults: mobile, simulated
 throttling, an empty cache. Each page gets one run of the four categories and
-two more of the performance metrics; its performance score is the median of
-the three, as one run varies. Each run gathers only what its scores use
+up to two more of the performance metrics; its performance score is the
+median of the three, as one run varies. The third run is left out when the
+first two already decide the median's side of the budget (both at or above
+it, or both below): the table then shows the mean of the two. Each run gathers only what its scores use
 (``tools/lighthouse_audit.mjs``), and the first run also a few unscored
 diagnostics for the report; ``LIGHTHOUSE_DIAGNOSTICS=full`` adds the costlier
 ones (render-blocking and unused CSS, the LCP element, layout shifts). The
 reports (JSON and HTML) and a table of every page's scores, metrics, weight
-and time are kept under ``test-artifacts/lighthouse/``. ``make audit`` runs
-it (marker ``audit``).
+and time are kept under ``test-artifacts/lighthouse/``. Marker ``audit``:
+``make test`` runs it last, in a session of its own, as Lighthouse times
+the pages against whatever else runs beside it (``make audit`` alone).
 """
 
 from __future__ import annotations
@@ -101,6 +104,7 @@ def audit(built_site: Path) -> dict[str, Any]:
             CHROMIUM_FLAGS,
             PERFORMANCE_RUNS,
             diagnostics,
+            decide_at=MIN_SCORE,
         )
     pages = {url.removeprefix(origin): page for url, page in summary["pages"].items()}
     (out / "summary.txt").write_text(table(pages, summary["seconds"]), "utf-8")
@@ -141,7 +145,10 @@ def test_every_page_was_audited_with_the_pinned_lighthouse(
     assert audit["lighthouse"] == pinned["lighthouse"]
     for page in audit["pages"].values():
         assert (ARTIFACTS / "lighthouse" / page["report"]).is_file()
-        assert len(page["performance_runs"]) == PERFORMANCE_RUNS
+        scores = page["performance_runs"]
+        assert majority(PERFORMANCE_RUNS) <= len(scores) <= PERFORMANCE_RUNS
+        if len(scores) < PERFORMANCE_RUNS:  # stopped early: the runs agree
+            assert len({score >= MIN_SCORE for score in scores}) == 1
         assert [run["score"] for run in page["runs"]] == page["performance_runs"]
         for run in page["runs"]:
             assert run["FCP"] > 0
@@ -153,12 +160,21 @@ def test_every_page_was_audited_with_the_pinned_lighthouse(
         assert weight["uncompressed"] > weight["transferred"]
 
 
+def majority(runs: int) -> int:
+    """How many runs decide the median of ``runs``."""
+    return runs // 2 + 1
+
+
 def test_performance_median_of_three_runs(audit: dict[str, Any]) -> None:
-    medians = {
-        path: statistics.median(page["performance_runs"])
+    """The median of three is at or above the budget exactly when two runs
+    are; a page that stopped after two runs has both there, or both below."""
+    low = {
+        path: page["performance_runs"]
         for path, page in audit["pages"].items()
+        if sum(score >= MIN_SCORE for score in page["performance_runs"])
+        < majority(PERFORMANCE_RUNS)
     }
-    assert {p: m for p, m in medians.items() if m < MIN_SCORE} == {}
+    assert low == {}
 
 
 @pytest.mark.parametrize("category", ["accessibility", "best-practices", "seo"])
