@@ -7,7 +7,8 @@
 // has a name. So every box that is wider than its content area gets
 // tabindex="0", role="region" and a name; one that fits (most of them, on a
 // wide screen) gets none, so the keyboard does not stop at a hundred boxes
-// with nothing to scroll.
+// with nothing to scroll. Each name is the page's own ("Equation, scrolls
+// sideways (3 of 40)"): a screen reader lists regions by name.
 //
 // Most of a long page is not laid out at first (content-visibility in
 // site.css), and reading a box's width lays out the block that holds it. So
@@ -18,23 +19,34 @@
 // widen the content) and when the window changes size (a phone turned).
 (() => {
   const BOXES = [
-    [".md-typeset div.arithmatex", "Equation, scrolls sideways"],
-    [".md-typeset pre > code", "Code, scrolls sideways"],
-    [".jupyter-wrapper .jp-InputArea-editor pre", "Code of a notebook cell, scrolls sideways"],
-    [".jupyter-wrapper .jp-OutputArea-output pre", "Output of a notebook cell, scrolls sideways"],
-    [".jupyter-wrapper .jp-RenderedHTML", "Output of a notebook cell, scrolls sideways"],
-    [".md-typeset .md-typeset__scrollwrap", "Table, scrolls sideways"],
-    [".md-typeset table:not([class])", "Table, scrolls sideways"],
-    [".md-typeset p:has(> img:only-child)", "Figure, scrolls sideways"],
+    [".md-typeset div.arithmatex", "Equation"],
+    [".md-typeset pre > code", "Code"],
+    [".jupyter-wrapper .jp-InputArea-editor pre", "Code of a notebook cell"],
+    [".jupyter-wrapper .jp-OutputArea-output pre", "Output of a notebook cell"],
+    [".jupyter-wrapper .jp-RenderedHTML", "Output of a notebook cell"],
+    [".md-typeset .md-typeset__scrollwrap", "Table"],
+    // A table the theme has not wrapped yet (it wraps them after this runs).
+    [".md-typeset :not(.md-typeset__table) > table:not([class])", "Table"],
+    [".md-typeset p:has(> img:only-child)", "Figure"],
   ];
   const SLICE_MS = 8; // well under the 50 ms of a long task
   // The boxes, found again by each pass: the theme wraps its tables in
   // boxes of its own once its script runs, after this one.
   let boxes = [];
-  const find = () =>
-    BOXES.flatMap(([selector, name]) =>
-      [...document.querySelectorAll(selector)].map((box) => [box, name]),
+  // Each box with its name: its kind, numbered in the page's order.
+  const find = () => {
+    const found = BOXES.flatMap(([selector, kind]) =>
+      [...document.querySelectorAll(selector)].map((box) => [box, kind]),
     );
+    found.sort(([a], [b]) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+    const total = {};
+    for (const [, kind] of found) total[kind] = (total[kind] ?? 0) + 1;
+    const seen = {};
+    return found.map(([box, kind]) => {
+      seen[kind] = (seen[kind] ?? 0) + 1;
+      return [box, `${kind}, scrolls sideways (${seen[kind]} of ${total[kind]})`];
+    });
+  };
 
   function measure([box, name], changes) {
     const scrolls = box.scrollWidth > box.clientWidth + 1;

@@ -100,6 +100,8 @@ MEASURE = """() => {
   return {
     scheme: document.body.getAttribute("data-md-color-scheme"),
     pageWidth: document.documentElement.scrollWidth,
+    regions: Array.from(document.querySelectorAll("[data-scroll-region]"),
+      (e) => e.getAttribute("aria-label")),
     equations: displays.map((d) => ({
       cut: d.scrollWidth > d.clientWidth + 1,
       tabindex: d.getAttribute("tabindex"),
@@ -282,6 +284,23 @@ def test_cut_equations_scroll_in_a_named_focusable_box_with_a_cue(
     assert all(e["tabindex"] == "0" and e["role"] == "region" for e in cut)
     assert all(e["label"] and "Equation" in e["label"] for e in cut)
     assert all(e["cue"].count("gradient") == 4 for e in cut)
+
+
+def test_every_box_that_scrolls_has_a_name_of_its_own(audits: list[Audit]) -> None:
+    """A screen reader lists a page's regions by name (axe's landmark-unique):
+    each kind of box is numbered ("Equation, scrolls sideways (3 of 40)")."""
+    regions = {(a.device, a.scheme, a.url): a.measured["regions"] for a in audits}
+    assert sum(map(len, regions.values())) > 100
+    repeated = {
+        key: sorted({name for name in names if names.count(name) > 1})
+        for key, names in regions.items()
+    }
+    assert {key: names for key, names in repeated.items() if names} == {}
+    assert all(
+        re.fullmatch(r".+, scrolls sideways \(\d+ of \d+\)", name)
+        for names in regions.values()
+        for name in names
+    )
 
 
 def test_equations_that_fit_are_not_tab_stops(audits: list[Audit]) -> None:
