@@ -9,9 +9,9 @@
 // metrics alone (the score varies from run to run). With `decide_at` (a
 // budget), the runs stop once enough of them fall on one side of it that the
 // median of performance_runs would fall there whatever the rest score: two
-// of three both at or above the budget, or both below it. Lighthouse's defaults are kept: mobile form
-// factor, simulated throttling, an empty cache before every navigation, its
-// waits for the page to settle.
+// of three both at or above the budget, or both below it. Lighthouse's
+// defaults are kept: mobile form factor, simulated throttling, an empty
+// cache before every navigation, its waits for the page to settle.
 //
 // What the runs leave out is only what no score uses: each run asks
 // Lighthouse for the audits that carry weight in its categories (as its
@@ -140,6 +140,7 @@ function slug(url) {
 async function main() {
   const request = JSON.parse(readFileSync(process.argv[2], 'utf-8'));
   const runs = request.performance_runs ?? 3;
+  const majority = Math.floor(runs / 2) + 1; // runs that decide the median
   const extra = [...new Set(['network-requests', ...(request.diagnostics ?? [])])];
   const scored = [...new Set(CATEGORIES.flatMap(weightedInConfig))];
   const {child, profile, port} = await startChromium(request.chromium, request.flags);
@@ -166,7 +167,6 @@ async function main() {
       const decided = () => {
         if (request.decide_at == null) return false;
         const above = performance.filter((run) => run.score >= request.decide_at).length;
-        const majority = Math.floor(runs / 2) + 1;
         return above >= majority || performance.length - above >= majority;
       };
       for (let i = 1; i < runs && !decided(); i++) {

@@ -80,8 +80,9 @@ ON_DEMAND = (
   // Reading through fetched the explorables' frames; each grows to its size
   // when its frames arrive (at most 10 s: a figure that never gets them
   // fails the explorable tests).
-  for (let t = 0; t < 200 && article.querySelector(
-      "figure.explorable:not([data-ready])"); t++) {
+  for (let t = 0; t < 200 && !("""
+    + EXPLORABLES_READY
+    + """)(); t++) {
     await new Promise((r) => setTimeout(r, 50));
   }
   await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));

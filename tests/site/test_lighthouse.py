@@ -6,8 +6,9 @@ throttling, an empty cache. Each page gets one run of the four categories and
 up to two more of the performance metrics; its performance score is the
 median of the three, as one run varies. The third run is left out when the
 first two already decide the median's side of the budget (both at or above
-it, or both below): the table then shows the mean of the two. Each run gathers only what its scores use
-(``tools/lighthouse_audit.mjs``), and the first run also a few unscored
+it, or both below): the table then shows the mean of the two. Each run
+gathers only what its scores use (``tools/lighthouse_audit.mjs``), and the
+first run also a few unscored
 diagnostics for the report; ``LIGHTHOUSE_DIAGNOSTICS=full`` adds the costlier
 ones (render-blocking and unused CSS, the LCP element, layout shifts). The
 reports (JSON and HTML) and a table of every page's scores, metrics, weight
@@ -56,6 +57,11 @@ FULL_DIAGNOSTICS = [
     "largest-contentful-paint-element",
     "layout-shifts",
 ]
+
+
+def majority(runs: int) -> int:
+    """How many runs decide the median of ``runs``."""
+    return runs // 2 + 1
 
 
 def table(pages: dict[str, Any], seconds: float) -> str:
@@ -158,11 +164,6 @@ def test_every_page_was_audited_with_the_pinned_lighthouse(
         weight = page["weight"]
         assert weight["requests"] > 1
         assert weight["uncompressed"] > weight["transferred"]
-
-
-def majority(runs: int) -> int:
-    """How many runs decide the median of ``runs``."""
-    return runs // 2 + 1
 
 
 def test_performance_median_of_three_runs(audit: dict[str, Any]) -> None:
