@@ -16,8 +16,9 @@ from typing import Any
 from urllib.parse import urldefrag, urlparse
 
 import pytest
-from conftest import EXPLORABLES_READY, READ_THROUGH, SCROLL_PAST_EXPLORABLES
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from conftest import EXPLORABLES_READY, READ_THROUGH, SCROLL_PAST_EXPLORABLES
 
 pytestmark = pytest.mark.site
 
@@ -404,22 +405,31 @@ def test_the_palette_toggle_switches_fades_nothing_and_is_remembered(
     page.wait_for_function("document.querySelector('meta[name=theme-color]').content")
     seen = page.evaluate(SWITCH_SCHEME, TOGGLE)
     before, during, after = seen["before"], seen["during"], seen["after"]
-    assert before["scheme"] == "default" and before["rootScheme"] == "light"
+    assert before["scheme"] == "default"
+    assert before["rootScheme"] == "light"
     assert before["toggle"] == "Switch to dark mode"
     assert before["themeColour"] == before["header"]  # read when idle
-    assert not before["switching"] and before["fade"] != "0s"
-    assert during["scheme"] == "slate" and during["switching"]
+    assert not before["switching"]
+    assert before["fade"] != "0s"
+    assert during["scheme"] == "slate"
+    assert during["switching"]
     assert during["fade"] == "0s"  # the theme's rule while switching
-    assert after["switching"] is False and after["fade"] == before["fade"]
-    assert after["rootScheme"] == "dark" and after["toggle"] == "Switch to light mode"
+    assert after["switching"] is False
+    assert after["fade"] == before["fade"]
+    assert after["rootScheme"] == "dark"
+    assert after["toggle"] == "Switch to light mode"
     assert after["themeColour"] == after["header"]
     # The choice holds on the next page, over the system's preference; the
     # keyboard (Enter on the focused option) switches back.
     page.goto(f"{server}/part2-backpropagation/", wait_until="load")
-    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    assert (
+        page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    )
     page.focus("input[name=__palette]:checked")
     page.keyboard.press("Enter")
-    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "default"
+    assert (
+        page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "default"
+    )
     assert page.evaluate("document.activeElement.id") == "__palette_0"
     context.close()
 

@@ -19,8 +19,7 @@ def test_every_exercise_gets_its_starter_as_a_download(tmp_path: Path) -> None:
     (docs / "index.md").write_text("# Home\n\n" + "\n".join(links) + "\n")
     config = tmp_path / "mkdocs.yml"
     config.write_text(
-        "site_name: fixture\n"
-        f"hooks:\n  - {ROOT / 'tools' / 'exercises_hook.py'}\n",
+        f"site_name: fixture\nhooks:\n  - {ROOT / 'tools' / 'exercises_hook.py'}\n",
         encoding="utf-8",
     )
     result = mkdocs_build(config, tmp_path / "site")

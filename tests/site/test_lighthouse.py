@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ARTIFACTS, CHROMIUM_FLAGS, ROOT
 
+from conftest import ARTIFACTS, CHROMIUM_FLAGS, ROOT
 from tools import site_audit
 
 pytestmark = [pytest.mark.site, pytest.mark.audit]

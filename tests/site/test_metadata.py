@@ -17,8 +17,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
-from conftest import ROOT, mkdocs_build
 
+from conftest import ROOT, mkdocs_build
 from tools import site_audit
 
 pytestmark = pytest.mark.site

@@ -9,9 +9,9 @@ import struct
 import zlib
 from pathlib import Path
 
+import jupytext
 import pytest
 
-import jupytext
 from conftest import ROOT, make_site, mkdocs_build
 
 pytestmark = pytest.mark.site

@@ -52,6 +52,8 @@ def test_two_builds_are_byte_identical(built_site: Path, shared_dir: Path) -> No
 
 def first_difference(a: bytes, b: bytes) -> str:
     """Where two files part, with a little of each around it."""
-    at = next(i for i, (x, y) in enumerate(zip(a + b"\0", b + b"\1")) if x != y)
+    at = next(
+        i for i, (x, y) in enumerate(zip(a + b"\0", b + b"\1", strict=False)) if x != y
+    )
     start = max(at - 80, 0)
     return f"byte {at}: {a[start : at + 80]!r} != {b[start : at + 80]!r}"

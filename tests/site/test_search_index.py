@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
 from material.plugins.search.plugin import Parser
 
+from conftest import ROOT
 from tools import search_index_hook as hook
 from tools import site_audit
 
@@ -230,7 +230,7 @@ def test_the_stop_words_are_those_of_the_search_worker(built_site: Path) -> None
         r"generateStopWordFilter\((\[[^]]*\])\)", search_worker(built_site)
     )
     assert words is not None
-    assert hook.STOP_WORDS == frozenset(json.loads(words[1]))
+    assert frozenset(json.loads(words[1])) == hook.STOP_WORDS
 
 
 def test_the_stems_are_those_of_the_search_workers_lunr(built_site: Path) -> None:

@@ -88,8 +88,18 @@ def test_a_markdown_edit_reloads_without_executing_notebooks(
     env.pop("CI", None)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "--strict", "--dirty"]
-        + ["-a", f"127.0.0.1:{port}", "-f", str(project / "mkdocs.yml")],
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "serve",
+            "--strict",
+            "--dirty",
+            "-a",
+            f"127.0.0.1:{port}",
+            "-f",
+            str(project / "mkdocs.yml"),
+        ],
         cwd=project,
         env=env,
         stdout=subprocess.PIPE,
