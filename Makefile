@@ -90,15 +90,19 @@ lint: $(VENV)/.test-stamp
 # Two workers; pyproject's --dist loadfile keeps each file on one worker, so a
 # page's examples share their namespace and the browser tests one site build.
 # Then the audit, on its own: Lighthouse times the pages, and would time them
-# against whatever else ran beside it.
+# against whatever else ran beside it. Both sessions share one folder, emptied
+# first: the first builds the site there, and the audit audits that build.
+test: export TEST_SHARED_DIR := $(CURDIR)/test-artifacts/shared
 test: setup-test lint
+	rm -rf "$$TEST_SHARED_DIR"
 	$(BIN)/pytest -n 2 -m "not audit"
 	$(BIN)/pytest -m audit
 
 # The site's budgets as Lighthouse measures them: its four scores
 # (performance the median of three runs) and the first load's weight on every
 # page (reports under test-artifacts/lighthouse/). The last step of `make
-# test`; some five minutes on this machine, the site's build included.
+# test`, where it audits the site the tests before it built; alone, some
+# five minutes on this machine, the site's build included.
 audit: setup-test
 	$(BIN)/pytest -m audit
 

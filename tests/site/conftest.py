@@ -43,7 +43,8 @@ SCROLL_PAST_EXPLORABLES = """async () => {
 #: top: every block that is laid out only near the screen (content-visibility
 #: in docs/assets/site.css) has been laid out once and keeps its size.
 READ_THROUGH = """async () => {
-  const step = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const frame = () => new Promise((r) => requestAnimationFrame(r));
+  const step = () => frame().then(frame);
   for (let y = 0; y < document.documentElement.scrollHeight; y += innerHeight) {
     window.scrollTo(0, y);
     await step();
@@ -165,7 +166,16 @@ def make_site(tmp_path: Path, pages: dict[str, str], notebooks: bool = False) ->
 @pytest.fixture(scope="session")
 def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder every xdist worker of this session sees (pytest's own base
-    temporary folder when there are no workers)."""
+    temporary folder when there are no workers).
+
+    ``TEST_SHARED_DIR`` names one that outlives the session: `make test`
+    empties it, its first session builds the site there, and its audit
+    session (``-m audit``) audits that build rather than building again.
+    """
+    given = os.environ.get("TEST_SHARED_DIR")
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        return Path(given)
     base = tmp_path_factory.getbasetemp()
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
@@ -221,9 +231,9 @@ def _build_once(shared: Path, second_build: bool) -> dict[str, object]:
 @pytest.fixture(scope="session")
 def built_site(request: pytest.FixtureRequest, shared_dir: Path) -> Path:
     """The real site, built once per test session (for every worker) with
-    --strict, its notebooks executed without the cache. `make audit`
-    (``-m audit``) starts no second build: Lighthouse would time the pages
-    against it."""
+    --strict, its notebooks executed without the cache, or found built in
+    ``TEST_SHARED_DIR`` by the session before. `make audit` (``-m audit``)
+    starts no second build: Lighthouse would time the pages against it."""
     second_build = request.config.getoption("markexpr") != "audit"
     outcome = _build_once(shared_dir, second_build)
     assert outcome["returncode"] == 0, outcome["output"]
