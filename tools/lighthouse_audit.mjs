@@ -91,6 +91,18 @@ function startChromium(executable, flags) {
   });
 }
 
+// Chromium's helper processes (its network and storage services) can still
+// be writing to the profile's cache for a moment after the browser process
+// has exited: removal retries, and a profile left behind in the temporary
+// folder is reported, not an audit failure.
+function removeProfile(profile) {
+  try {
+    rmSync(profile, {recursive: true, force: true, maxRetries: 10, retryDelay: 100});
+  } catch (error) {
+    console.error(`left behind: ${profile} (${error.code})`);
+  }
+}
+
 // The first load's bytes, from the network-requests audit (data: URIs are
 // already counted in the document that holds them).
 function pageWeight(lhr) {
@@ -199,7 +211,7 @@ async function main() {
   } finally {
     child.kill();
     await new Promise((resolve) => child.once('exit', resolve));
-    rmSync(profile, {recursive: true, force: true});
+    removeProfile(profile);
   }
   summary.seconds = (Date.now() - started) / 1000;
   writeFileSync(path.join(request.out, 'summary.json'), JSON.stringify(summary, null, 1));
