@@ -28,15 +28,17 @@ from typing import Any
 import pytest
 
 from conftest import (
+    ARTIFACTS,
+    COMPLETE,
     EXPLORABLES_READY,
     LAY_OUT_EVERYTHING,
+    ROOT,
+    SCHEME,
     SCROLL_PAST_EXPLORABLES,
     SCROLL_REGIONS_CHECKED,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-ARTIFACTS = ROOT / "test-artifacts"
 
 #: The two devices; each audits every page in both schemes.
 DEVICES: dict[str, dict[str, Any]] = {
@@ -51,10 +53,6 @@ DEVICES: dict[str, dict[str, Any]] = {
 #: The reader's preference → the Material scheme the page must then show.
 SCHEMES = {"light": "default", "dark": "slate"}
 FAILING = ("serious", "critical")
-
-#: True once the whole page has arrived: Material's footer closes every page.
-COMPLETE = "() => document.querySelector('footer.md-footer') !== null"
-SCHEME = "document.body.getAttribute('data-md-color-scheme')"
 
 #: What a scheme changes: colours. The second scheme runs only these rules.
 COLOUR_RULES = ["color-contrast", "link-in-text-block"]

@@ -68,6 +68,10 @@ SCROLL_REGIONS_CHECKED = (
 EXPLORABLES_READY = (
     "() => document.querySelectorAll('figure.explorable:not([data-ready])').length == 0"
 )
+#: True once the whole page has arrived: Material's footer closes every page.
+COMPLETE = "() => document.querySelector('footer.md-footer') !== null"
+#: The Material scheme the page shows ("default" is light, "slate" dark).
+SCHEME = "document.body.getAttribute('data-md-color-scheme')"
 
 
 def last_commit_epoch(root: Path = ROOT) -> str | None:

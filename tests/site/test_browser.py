@@ -18,7 +18,13 @@ from urllib.parse import urldefrag, urlparse
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from conftest import EXPLORABLES_READY, READ_THROUGH, SCROLL_PAST_EXPLORABLES
+from conftest import (
+    COMPLETE,
+    EXPLORABLES_READY,
+    READ_THROUGH,
+    SCHEME,
+    SCROLL_PAST_EXPLORABLES,
+)
 
 pytestmark = pytest.mark.site
 
@@ -27,9 +33,6 @@ DOCS = ROOT / "docs"
 ARTIFACTS = ROOT / "test-artifacts"
 MATH_IN_SOURCE = re.compile(r"\$[^$\s][^$]*\$|\$\$")
 FENCE = re.compile(r"^```.*?^```", re.S | re.M)
-
-#: True once the whole page has arrived: Material's footer closes every page.
-COMPLETE = "() => document.querySelector('footer.md-footer') !== null"
 
 
 def arrived(page: Any) -> bool:
@@ -355,9 +358,7 @@ def test_screenshots_light_and_dark(server: str, browser: Any) -> None:
         )
         page = context.new_page()
         page.goto(f"{server}/part1-matrix-calculus/", wait_until="networkidle")
-        schemes[scheme] = page.evaluate(
-            "document.body.getAttribute('data-md-color-scheme')"
-        )
+        schemes[scheme] = page.evaluate(SCHEME)
         page.screenshot(path=ARTIFACTS / f"part1-{scheme}.png", full_page=False)
         context.close()
         assert (ARTIFACTS / f"part1-{scheme}.png").stat().st_size > 10_000
@@ -422,14 +423,10 @@ def test_the_palette_toggle_switches_fades_nothing_and_is_remembered(
     # The choice holds on the next page, over the system's preference; the
     # keyboard (Enter on the focused option) switches back.
     page.goto(f"{server}/part2-backpropagation/", wait_until="load")
-    assert (
-        page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
-    )
+    assert page.evaluate(SCHEME) == "slate"
     page.focus("input[name=__palette]:checked")
     page.keyboard.press("Enter")
-    assert (
-        page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "default"
-    )
+    assert page.evaluate(SCHEME) == "default"
     assert page.evaluate("document.activeElement.id") == "__palette_0"
     context.close()
 
