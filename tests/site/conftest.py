@@ -125,12 +125,18 @@ def mkdocs_build(
     )
 
 
-def make_site(tmp_path: Path, pages: dict[str, str], notebooks: bool = False) -> Path:
+def make_site(
+    tmp_path: Path,
+    pages: dict[str, str],
+    notebooks: bool = False,
+    hooks: tuple[str, ...] = ("katex_hook.py", "notebook_pages_hook.py"),
+) -> Path:
     """A throwaway MkDocs project using the project's hooks and extensions.
 
     ``pages`` maps a path under ``docs/`` to its (dedented) text; with
     ``notebooks``, ``*.py`` and ``*.ipynb`` files are notebook pages (not
-    executed: an ``.ipynb`` brings its stored outputs).
+    executed: an ``.ipynb`` brings its stored outputs). ``hooks`` are the
+    files of ``tools/`` it runs.
     """
     docs = tmp_path / "docs"
     for name, text in pages.items():
@@ -153,9 +159,7 @@ def make_site(tmp_path: Path, pages: dict[str, str], notebooks: bool = False) ->
             theme:
               name: material
               font: false
-            hooks:
-              - {ROOT / "tools" / "katex_hook.py"}
-              - {ROOT / "tools" / "notebook_pages_hook.py"}
+            hooks: {[str(ROOT / "tools" / hook) for hook in hooks]}
             markdown_extensions:
               - pymdownx.arithmatex:
                   generic: true

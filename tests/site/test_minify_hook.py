@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, mkdocs_build
+from conftest import ROOT, make_site, mkdocs_build
 
 pytestmark = pytest.mark.site
 
@@ -40,22 +39,10 @@ def test_the_site_s_own_assets_are_served_without_their_comments(
 
 
 def test_a_script_that_does_not_parse_fails_the_build(tmp_path: Path) -> None:
-    (tmp_path / "docs" / "assets").mkdir(parents=True)
-    (tmp_path / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
-    (tmp_path / "docs" / "assets" / "broken.js").write_text(
-        "function (\n", encoding="utf-8"
-    )
-    config = tmp_path / "mkdocs.yml"
-    config.write_text(
-        textwrap.dedent(f"""\
-            site_name: fixture
-            theme:
-              name: material
-              font: false
-            hooks:
-              - {ROOT / "tools" / "minify_hook.py"}
-            """),
-        encoding="utf-8",
+    config = make_site(
+        tmp_path,
+        {"index.md": "# Home\n", "assets/broken.js": "function (\n"},
+        hooks=("minify_hook.py",),
     )
     result = mkdocs_build(config, tmp_path / "site")
     assert result.returncode != 0
