@@ -25,17 +25,27 @@ log = logging.getLogger("mkdocs.hooks.minify")
 
 
 def own_assets(config: MkDocsConfig) -> list[Path]:
-    """The built copies of ``docs/assets/*.js`` and ``*.css``."""
-    sources = sorted(Path(config.docs_dir, "assets").glob("*.[jc]s*"))
+    """The built copies of ``docs/assets/*.js`` and ``*.css`` that are as
+    their sources are: a rebuild under ``mkdocs serve --dirty`` copies only
+    the sources that changed, and the others are minified already (esbuild
+    renames a script's names again on a second pass)."""
+    sources = Path(config.docs_dir, "assets")
     site = Path(config.site_dir, "assets")
-    return [site / s.name for s in sources if s.suffix in (".js", ".css")]
+    return [
+        site / source.name
+        for source in sorted([*sources.glob("*.js"), *sources.glob("*.css")])
+        if (site / source.name).is_file()
+        and (site / source.name).read_bytes() == source.read_bytes()
+    ]
 
 
 def on_post_build(config: MkDocsConfig) -> None:
     node = shutil.which("node")
     if node is None:
         raise PluginError("minify: `node` is not on PATH (Node 20+ is required)")
-    files = [f for f in own_assets(config) if f.is_file()]
+    files = own_assets(config)
+    if not files:
+        return
     result = subprocess.run(
         [node, str(WORKER), *map(str, files)],
         capture_output=True,
