@@ -54,10 +54,12 @@
       path.push(index);
       if (element.getBoundingClientRect().top >= 0) break;
     }
-    if (path.length && scrollY > 0) {
-      const into = -element.getBoundingClientRect().top;
-      sessionStorage.setItem(KEY, JSON.stringify({ path, into }));
-    } else sessionStorage.removeItem(KEY);
+    try {
+      if (path.length && scrollY > 0) {
+        const into = -element.getBoundingClientRect().top;
+        sessionStorage.setItem(KEY, JSON.stringify({ path, into }));
+      } else sessionStorage.removeItem(KEY);
+    } catch (error) {} // storage off or full: a reload starts at the top
   };
 
   const backToPlace = ({ path, into }) => {
@@ -77,7 +79,7 @@
     let place = null;
     try {
       place = ["reload", "back_forward"].includes(type) && JSON.parse(sessionStorage.getItem(KEY));
-    } catch (error) {}
+    } catch (error) {} // storage off, or not this script's JSON
     if (place) backToPlace(place);
     else toSection();
   };
