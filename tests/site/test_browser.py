@@ -19,18 +19,18 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from conftest import (
+    ARTIFACTS,
     COMPLETE,
     EXPLORABLES_READY,
     READ_THROUGH,
+    ROOT,
     SCHEME,
     SCROLL_PAST_EXPLORABLES,
 )
 
 pytestmark = pytest.mark.site
 
-ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
-ARTIFACTS = ROOT / "test-artifacts"
 MATH_IN_SOURCE = re.compile(r"\$[^$\s][^$]*\$|\$\$")
 FENCE = re.compile(r"^```.*?^```", re.S | re.M)
 
