@@ -54,8 +54,4 @@ def on_post_build(config: MkDocsConfig) -> None:
     )
     if result.returncode != 0:
         raise PluginError(f"minify: {result.stderr.strip()}")
-    before = after = 0
-    for line in result.stdout.splitlines():
-        _, old, new = line.rsplit(" ", 2)
-        before, after = before + int(old), after + int(new)
-    log.debug("minified %d files: %d -> %d bytes", len(files), before, after)
+    log.debug("minified (path, bytes before, after):\n%s", result.stdout.strip())
